@@ -1,0 +1,20 @@
+# One-command set-up on a fresh machine: `make demo` (install + a real short training run),
+# `make test` (install + the whole test suite, then the backend-agnostic tests under JAX).
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: install demo test
+
+install:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; fi
+	$(PIP) install -q -e ".[test,jax]"
+
+demo: install
+	$(PYTHON) -m recipes.cifar_wrn --dataset=fashion_mnist --depth=10 --width=2 --normalization=none \
+		--init=zeroinit --batch_size=64 --lr=0.05 --epochs=2 --max_train_examples=12800 \
+		--schedule=paper --output_dir=runs/demo
+
+test: install
+	$(PYTHON) -m pytest -q -p no:cacheprovider
+	KERAS_BACKEND=jax $(PYTHON) -m pytest -q -p no:cacheprovider tests/layers tests/models

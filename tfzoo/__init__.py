@@ -1,0 +1,11 @@
+"""tfzoo: residual image classifiers trained with and without normalization.
+
+``create_model("wrn-16-4", normalization="none", init="zeroinit")`` builds the models of
+"Batch normalization has multiple benefits" (BN, ghost BN, Fixup, SkipInit, ZeroInit).
+"""
+
+from tfzoo import layers
+from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, create_model, list_models
+
+__version__ = "0.1.0"
+__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models"]

@@ -1,0 +1,70 @@
+"""Ghost batch normalization (Hoffer et al. 2017), as used throughout ``001`` section 3."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="tfzoo")
+class GhostBatchNormalization(keras.layers.BatchNormalization):
+    """Batch normalization whose training statistics come from fixed-size ghost batches.
+
+    In training a batch of ``B = n * G`` examples is split into ``n`` ghost batches of
+    ``ghost_batch_size = G``; each is normalised with its own per-channel mean and variance,
+    ``y = gamma * (x - mu_g) / sqrt(var_g + eps) + beta``. The moving statistics, used in
+    inference, are updated with the average of the ghost means and variances, with
+    ``keras.layers.BatchNormalization``'s momentum and epsilon semantics. ``001`` section 3
+    uses G = 64 on CIFAR-10 and G = 256 on ImageNet; a batch of exactly G is plain BN.
+    """
+
+    def __init__(self, ghost_batch_size=64, **kwargs):
+        if isinstance(ghost_batch_size, bool) or not isinstance(ghost_batch_size, int) or ghost_batch_size < 1:
+            raise ValueError(
+                "GhostBatchNormalization: ghost_batch_size must be a positive integer. "
+                f"Received: ghost_batch_size={ghost_batch_size!r}"
+            )
+        for key, accepted in (("axis", -1), ("renorm", False), ("synchronized", False)):
+            if key in kwargs and kwargs[key] != accepted:
+                raise ValueError(
+                    f"GhostBatchNormalization supports only {key}={accepted!r} (channels last). "
+                    f"Received: {key}={kwargs[key]!r}"
+                )
+        super().__init__(**kwargs)
+        self.ghost_batch_size = ghost_batch_size
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable):
+            return super().call(inputs, training=False)
+        if mask is not None:
+            raise ValueError("GhostBatchNormalization does not support masks.")
+        batch = inputs.shape[0]
+        ghost = self.ghost_batch_size
+        if batch is not None and batch % ghost:
+            raise ValueError(
+                f"GhostBatchNormalization '{self.name}': the batch size must be a multiple of "
+                f"ghost_batch_size={ghost}. Received: batch size {batch}"
+            )
+        x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        channels = x.shape[-1]
+        # [B, ..., C] -> [B/G, G, ..., C]; statistics over everything but ghost and channel.
+        ghosts = ops.reshape(x, (-1, ghost) + tuple(x.shape[1:]))
+        axes = tuple(range(1, len(ghosts.shape) - 1))
+        mean, variance = ops.moments(ghosts, axes=axes, keepdims=True)
+        normalized = (ghosts - mean) * ops.rsqrt(variance + self.epsilon)
+        stat_shape = (channels,)
+        if self.scale:
+            normalized = normalized * ops.cast(self.gamma, x.dtype)
+        if self.center:
+            normalized = normalized + ops.cast(self.beta, x.dtype)
+        mean_of_ghosts = ops.reshape(ops.mean(mean, axis=0), stat_shape)
+        var_of_ghosts = ops.reshape(ops.mean(variance, axis=0), stat_shape)
+        moving_mean = ops.cast(self.moving_mean, x.dtype)
+        moving_variance = ops.cast(self.moving_variance, x.dtype)
+        self.moving_mean.assign(moving_mean * self.momentum + mean_of_ghosts * (1.0 - self.momentum))
+        self.moving_variance.assign(
+            moving_variance * self.momentum + var_of_ghosts * (1.0 - self.momentum)
+        )
+        outputs = ops.reshape(normalized, ops.shape(inputs))
+        return ops.cast(outputs, self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "ghost_batch_size": self.ghost_batch_size}

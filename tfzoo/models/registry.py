@@ -1,0 +1,134 @@
+"""Model names -> builders and defaults: ``create_model`` and ``list_models``.
+
+Variants are a table (STYLE.md 1-2): one entry per name, one builder per family. Any
+``wrn-{d}-{k}`` with d = 6n + 4 and k >= 1 is accepted, registered or not.
+"""
+
+import dataclasses
+import re
+
+from tfzoo.models import resnet as resnet_lib
+from tfzoo.models import wide_resnet as wrn_lib
+from tfzoo.models.schemes import resolve_scheme
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """How to build one family: its builder, ZeroInit dropout and default input."""
+
+    build: object
+    zeroinit_dropout: float  # ``001`` section 4 (0.6 on CIFAR) and Tables 4-5 (0.2, ResNet-50)
+    input_shape: tuple
+    supports_scalar_bias: bool = False
+
+
+FAMILIES = {
+    "wrn": Family(wrn_lib.wide_resnet, 0.6, (32, 32, 3)),
+    "resnet_v1": Family(
+        lambda depth, **kw: resnet_lib.resnet(depth, 1, **kw), 0.2, (224, 224, 3), supports_scalar_bias=True
+    ),
+    "resnet_v2": Family(lambda depth, **kw: resnet_lib.resnet(depth, 2, **kw), 0.2, (224, 224, 3)),
+}
+
+# The WRNs of ``003`` Table 4 and those used in ``001`` (16-4; d-2 for d = 16, 100, 1000).
+WRN_VARIANTS = {
+    f"wrn-{d}-{k}": dict(depth=d, width=k)
+    for d, k in [
+        (16, 1), (16, 2), (16, 4), (16, 8), (16, 10), (22, 8), (22, 10), (28, 10), (28, 12),
+        (40, 1), (40, 2), (40, 4), (40, 8), (100, 2), (1000, 2),
+    ]
+}
+RESNET_VARIANTS = {
+    f"resnet{d}_v{v}": dict(depth=d) for v in (1, 2) for d in sorted(resnet_lib.RESNET_STAGES)
+}
+
+_MODELS = {}
+_WRN_PATTERN = re.compile(r"^wrn-(\d+)-(\d+)$")
+
+
+def register(name, family, **arch):
+    """Adds ``name`` -> (family, architecture arguments) to the registry."""
+    if family not in FAMILIES:
+        raise ValueError(f"Unknown family {family!r}; accepted: {', '.join(FAMILIES)}.")
+    if name in _MODELS:
+        raise ValueError(f"Model {name!r} is already registered.")
+    _MODELS[name] = (family, arch)
+
+
+for _name, _arch in WRN_VARIANTS.items():
+    register(_name, "wrn", **_arch)
+for _name, _arch in RESNET_VARIANTS.items():
+    register(_name, "resnet_v" + _name[-1], **_arch)
+
+
+def list_models():
+    """Registered model names (any other ``wrn-{d}-{k}`` also works in ``create_model``)."""
+    return sorted(_MODELS, key=_sort_key)
+
+
+def _sort_key(name):
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+def lookup(name):
+    """(family name, architecture arguments) for a model name, or a ValueError naming it."""
+    if name in _MODELS:
+        return _MODELS[name]
+    match = _WRN_PATTERN.match(str(name))
+    if match:
+        return "wrn", dict(depth=int(match.group(1)), width=int(match.group(2)))
+    raise ValueError(
+        f"Unknown model {name!r}; accepted: 'wrn-{{depth}}-{{width}}' (depth = 6n + 4) or one of "
+        f"{', '.join(n for n in list_models() if not n.startswith('wrn'))}."
+    )
+
+
+def create_model(
+    name,
+    *,
+    normalization="batch_norm",
+    init="standard",
+    num_classes=10,
+    input_shape=None,
+    dropout=0.0,
+    classifier_dropout=None,
+    conv_bias=None,
+    scalar_multiplier=None,
+    scalar_bias=False,
+    ghost_batch_size=64,
+):
+    """Builds a registered model with a normalization and init scheme.
+
+    Args:
+      name: e.g. ``"wrn-16-4"``, ``"resnet50_v2"`` (see ``list_models()``).
+      normalization: ``"batch_norm"``, ``"ghost_batch_norm"`` or ``"none"``.
+      init: ``"standard"``, ``"skipinit"``, ``"zeroinit"`` or ``"fixup"`` (``schemes.py``).
+      num_classes, input_shape: classifier size and (H, W, C); None = the family's default.
+      dropout: WRN dropout between the two convolutions of each block.
+      classifier_dropout, conv_bias, scalar_multiplier: override the init scheme's switch
+        (the ablations of ``001`` Table 1); None keeps the scheme's value.
+      scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (``001`` Table 5).
+      ghost_batch_size: examples per ghost batch for ``"ghost_batch_norm"``.
+
+    Returns a functional ``keras.Model`` from float images to logits.
+    """
+    family_name, arch = lookup(name)
+    family = FAMILIES[family_name]
+    scheme = resolve_scheme(
+        normalization,
+        init,
+        zeroinit_dropout=family.zeroinit_dropout,
+        ghost_batch_size=ghost_batch_size,
+        dropout=dropout,
+        classifier_dropout=classifier_dropout,
+        conv_bias=conv_bias,
+        scalar_multiplier=scalar_multiplier,
+        scalar_bias=scalar_bias,
+        supports_scalar_bias=family.supports_scalar_bias,
+    )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2. Received: num_classes={num_classes!r}")
+    shape = tuple(input_shape) if input_shape is not None else family.input_shape
+    if len(shape) != 3 or any(not isinstance(s, int) or s < 1 for s in shape):
+        raise ValueError(f"input_shape must be (height, width, channels). Received: input_shape={input_shape!r}")
+    return family.build(**arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name)

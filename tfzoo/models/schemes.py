@@ -1,0 +1,122 @@
+"""What each normalization and init scheme switches on, written once as data.
+
+A model is (architecture, normalization, init scheme). Blocks read a resolved ``Scheme``;
+the paper's ablations (``001`` Table 1: biases alone, dropout alone, multiplier alone, ...)
+are overrides of these switches, never new block code.
+"""
+
+import dataclasses
+
+NORMALIZATIONS = ("batch_norm", "ghost_batch_norm", "none")
+
+# Switches of each init scheme (``001`` sections 2 and 4). ``classifier_dropout=True`` means
+# "the family's ZeroInit drop probability" (0.6 for CIFAR WRNs, 0.2 for ResNet-50).
+INIT_SCHEMES = {
+    "standard": dict(),
+    "skipinit": dict(residual_multiplier=0.0),
+    "zeroinit": dict(residual_multiplier=0.0, conv_bias=True, classifier_dropout=True),
+    "fixup": dict(
+        residual_multiplier=1.0,
+        scalar_biases=True,
+        zero_last_conv=True,
+        rescale_branches=True,
+        zero_classifier=True,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scheme:
+    """Resolved switches read by the blocks.
+
+    residual_multiplier: initial value of a scalar multiplier at the end of every residual
+        branch, or None for no multiplier (0 = SkipInit/ZeroInit, 1 = Fixup).
+    conv_bias: a bias on every convolution (ZeroInit component 2; the classifier always has one).
+    classifier_dropout: drop probability before the classifier (ZeroInit component 3).
+    scalar_biases: Fixup's scalar biases before every convolution and activation.
+    zero_last_conv / rescale_branches / zero_classifier: Fixup components 1 and 2.
+    scalar_bias: a scalar bias after the merge, before the final ReLU (ResNet-V1, ``001`` Table 5).
+    dropout: WRN dropout between the two convolutions of a block (``003`` section 2.4).
+    """
+
+    normalization: str = "batch_norm"
+    ghost_batch_size: int = 64
+    residual_multiplier: float | None = None
+    conv_bias: bool = False
+    classifier_dropout: float = 0.0
+    scalar_biases: bool = False
+    zero_last_conv: bool = False
+    rescale_branches: bool = False
+    zero_classifier: bool = False
+    scalar_bias: bool = False
+    dropout: float = 0.0
+
+    @property
+    def normalized(self):
+        return self.normalization != "none"
+
+
+def _check_choice(name, value, accepted):
+    if value not in accepted:
+        raise ValueError(f"Unknown {name} {value!r}; accepted: {', '.join(map(repr, accepted))}.")
+
+
+def _check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def resolve_scheme(
+    normalization="batch_norm",
+    init="standard",
+    *,
+    zeroinit_dropout,
+    ghost_batch_size=64,
+    dropout=0.0,
+    classifier_dropout=None,
+    conv_bias=None,
+    scalar_multiplier=None,
+    scalar_bias=False,
+    supports_scalar_bias=False,
+):
+    """Turns user options into a ``Scheme``, rejecting unknown values and meaningless mixes.
+
+    ``classifier_dropout``, ``conv_bias`` and ``scalar_multiplier`` (bool) override the init
+    scheme's switch when not None; that is how the ablation rows are written.
+    """
+    _check_choice("normalization", normalization, NORMALIZATIONS)
+    _check_choice("init", init, tuple(INIT_SCHEMES))
+    switches = dict(INIT_SCHEMES[init])
+    if init == "fixup" and normalization != "none":
+        raise ValueError(
+            f"init='fixup' replaces normalization and needs normalization='none'. "
+            f"Received: normalization={normalization!r}"
+        )
+    if scalar_bias and not supports_scalar_bias:
+        raise ValueError(
+            "scalar_bias=True applies to ResNet-V1 only (a scalar bias before the ReLU that "
+            "follows the merge); this architecture has no such ReLU. Received: scalar_bias=True"
+        )
+    if isinstance(ghost_batch_size, bool) or not isinstance(ghost_batch_size, int) or ghost_batch_size < 1:
+        raise ValueError(f"ghost_batch_size must be a positive integer. Received: {ghost_batch_size!r}")
+    if switches.pop("classifier_dropout", False):
+        switches["classifier_dropout"] = zeroinit_dropout
+    if classifier_dropout is not None:
+        switches["classifier_dropout"] = _check_rate("classifier_dropout", classifier_dropout)
+    if conv_bias is not None:
+        switches["conv_bias"] = bool(conv_bias)
+    if scalar_multiplier is not None:
+        if init == "fixup" and not scalar_multiplier:
+            raise ValueError("init='fixup' always has its scalar multiplier; received scalar_multiplier=False")
+        if scalar_multiplier:
+            switches.setdefault("residual_multiplier", 0.0)
+        else:
+            switches.pop("residual_multiplier", None)
+    return Scheme(
+        normalization=normalization,
+        ghost_batch_size=ghost_batch_size,
+        dropout=_check_rate("dropout", dropout),
+        scalar_bias=bool(scalar_bias),
+        **switches,
+    )

@@ -1,0 +1,42 @@
+"""Wide Residual Networks WRN-d-k (Zagoruyko & Komodakis 2016, ``003`` section 2, Table 1)."""
+
+import keras
+
+from tfzoo.layers import fixup_scale
+from tfzoo.models import blocks
+
+
+def blocks_per_stage(depth):
+    """n in d = 6n + 4 (three stages of n two-convolution blocks, plus stem conv and classifier)."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
+        raise ValueError(
+            f"WRN depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, 40, ..., 1000, ...). Received: depth={depth!r}"
+        )
+    return (depth - 4) // 6
+
+
+def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name):
+    """Builds WRN-``depth``-``width``: conv3x3(16) then stages of 16k, 32k, 64k channels.
+
+    Stages 2 and 3 downsample by 2 in their first block; pre-activation basic blocks; the
+    head is norm-ReLU, global average pooling and a dense classifier (``003`` Table 1).
+    """
+    n = blocks_per_stage(depth)
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"WRN width must be an integer >= 1. Received: width={width!r}")
+    scale = fixup_scale(3 * n, 2) if scheme.rescale_branches else 1.0
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = blocks.conv(inputs, 16, 3, 1, scheme, "stem_conv")
+    for stage, (filters, stride) in enumerate(((16, 1), (32, 2), (64, 2)), start=1):
+        for block in range(1, n + 1):
+            x = blocks.preact_basic_block(
+                x,
+                filters * width,
+                stride if block == 1 else 1,
+                scheme,
+                f"stage{stage}_block{block}",
+                fixup_scale=scale,
+            )
+    outputs = blocks.classifier_head(x, num_classes, scheme, preact=True)
+    return keras.Model(inputs, outputs, name=name)
+
