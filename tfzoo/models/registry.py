@@ -83,7 +83,7 @@ def lookup(name):
     )
 
 
-def create_model(
+def resolve_options(
     name,
     *,
     normalization="batch_norm",
@@ -97,21 +97,8 @@ def create_model(
     scalar_bias=False,
     ghost_batch_size=64,
 ):
-    """Builds a registered model with a normalization and init scheme.
-
-    Args:
-      name: e.g. ``"wrn-16-4"``, ``"resnet50_v2"`` (see ``list_models()``).
-      normalization: ``"batch_norm"``, ``"ghost_batch_norm"`` or ``"none"``.
-      init: ``"standard"``, ``"skipinit"``, ``"zeroinit"`` or ``"fixup"`` (``schemes.py``).
-      num_classes, input_shape: classifier size and (H, W, C); None = the family's default.
-      dropout: WRN dropout between the two convolutions of each block.
-      classifier_dropout, conv_bias, scalar_multiplier: override the init scheme's switch
-        (the ablations of ``001`` Table 1); None keeps the scheme's value.
-      scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (``001`` Table 5).
-      ghost_batch_size: examples per ghost batch for ``"ghost_batch_norm"``.
-
-    Returns a functional ``keras.Model`` from float images to logits.
-    """
+    """Checks ``create_model``'s arguments without building anything; returns the builder's
+    keyword arguments. Raises ValueError naming the bad value and what is accepted."""
     family_name, arch = lookup(name)
     family = FAMILIES[family_name]
     scheme = resolve_scheme(
@@ -131,4 +118,26 @@ def create_model(
     shape = tuple(input_shape) if input_shape is not None else family.input_shape
     if len(shape) != 3 or any(not isinstance(s, int) or s < 1 for s in shape):
         raise ValueError(f"input_shape must be (height, width, channels). Received: input_shape={input_shape!r}")
-    return family.build(**arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name)
+    if family_name == "wrn":
+        wrn_lib.check_architecture(**arch)
+    return family, dict(arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name)
+
+
+def create_model(name, **options):
+    """Builds a registered model with a normalization and init scheme.
+
+    Args:
+      name: e.g. ``"wrn-16-4"``, ``"resnet50_v2"`` (see ``list_models()``).
+      normalization: ``"batch_norm"`` (default), ``"ghost_batch_norm"`` or ``"none"``.
+      init: ``"standard"`` (default), ``"skipinit"``, ``"zeroinit"`` or ``"fixup"`` (``schemes.py``).
+      num_classes, input_shape: classifier size (default 10) and (H, W, C); None = the family's default.
+      dropout: WRN dropout between the two convolutions of each block (default 0).
+      classifier_dropout, conv_bias, scalar_multiplier: override the init scheme's switch
+        (the ablations of ``001`` Table 1); None keeps the scheme's value.
+      scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (``001`` Table 5).
+      ghost_batch_size: examples per ghost batch for ``"ghost_batch_norm"`` (default 64).
+
+    Returns a functional ``keras.Model`` from float images to logits.
+    """
+    family, kwargs = resolve_options(name, **options)
+    return family.build(**kwargs)

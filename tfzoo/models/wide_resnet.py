@@ -15,15 +15,21 @@ def blocks_per_stage(depth):
     return (depth - 4) // 6
 
 
+def check_architecture(depth, width):
+    """Raises ValueError for a depth that is not 6n + 4 or a width below 1."""
+    blocks_per_stage(depth)
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"WRN width must be an integer >= 1. Received: width={width!r}")
+
+
 def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name):
     """Builds WRN-``depth``-``width``: conv3x3(16) then stages of 16k, 32k, 64k channels.
 
     Stages 2 and 3 downsample by 2 in their first block; pre-activation basic blocks; the
     head is norm-ReLU, global average pooling and a dense classifier (``003`` Table 1).
     """
+    check_architecture(depth, width)
     n = blocks_per_stage(depth)
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"WRN width must be an integer >= 1. Received: width={width!r}")
     scale = fixup_scale(3 * n, 2) if scheme.rescale_branches else 1.0
     inputs = keras.Input(shape=input_shape, name="images")
     x = blocks.conv(inputs, 16, 3, 1, scheme, "stem_conv")

@@ -1,0 +1,109 @@
+"""The training configuration: every knob of the paper's protocol, validated up front."""
+
+import dataclasses
+import json
+
+from tfzoo.data import AugmentConfig, get_spec
+from tfzoo.models.registry import resolve_options
+from tfzoo.training.schedules import SCHEDULES
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """One training run. Defaults are ``001`` section 3's protocol for ZeroInit WRN-16-4 on CIFAR-10."""
+
+    dataset: str = "cifar10"
+    data_dir: str | None = None
+    model: str = "wrn-16-4"
+    normalization: str = "none"
+    init: str = "zeroinit"
+    dropout: float = 0.0
+    classifier_dropout: float | None = None
+    conv_bias: bool | None = None
+    scalar_multiplier: bool | None = None
+    scalar_bias: bool = False
+    batch_size: int = 64
+    ghost_batch_size: int = 64
+    lr: float = 0.25
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    schedule: str = "paper"
+    warmup_epochs: float = 0.0
+    epochs: int = 200
+    max_train_examples: int | None = None
+    pad: int = 4
+    padding: str = "zero"
+    flip: bool | None = None
+    cutout: int = 0
+    mixup_alpha: float = 0.0
+    eval_batch_size: int = 500
+    seed: int = 0
+    output_dir: str = "runs/cifar_wrn"
+
+    def augment(self):
+        return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
+
+    def model_kwargs(self, spec):
+        return dict(
+            normalization=self.normalization,
+            init=self.init,
+            num_classes=spec.num_classes,
+            input_shape=spec.image_shape,
+            dropout=self.dropout,
+            classifier_dropout=self.classifier_dropout,
+            conv_bias=self.conv_bias,
+            scalar_multiplier=self.scalar_multiplier,
+            scalar_bias=self.scalar_bias,
+            ghost_batch_size=self.ghost_batch_size,
+        )
+
+    def validate(self):
+        """Raises ValueError naming the first bad value and what is accepted; builds nothing big."""
+        spec = get_spec(self.dataset)
+        resolve_options(self.model, **self.model_kwargs(spec))  # model and scheme errors, without building
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("ghost_batch_size", self.ghost_batch_size)
+        _positive_int("epochs", self.epochs)
+        _positive_int("eval_batch_size", self.eval_batch_size)
+        if self.max_train_examples is not None:
+            _positive_int("max_train_examples", self.max_train_examples)
+            if self.max_train_examples < self.batch_size:
+                raise ValueError(
+                    f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
+                )
+        if self.normalization != "batch_norm" and self.batch_size > self.ghost_batch_size and self.batch_size % self.ghost_batch_size:
+            raise ValueError(
+                f"batch_size={self.batch_size} must be a multiple of ghost_batch_size={self.ghost_batch_size} "
+                f"(gradients are accumulated over ghost batches)."
+            )
+        if self.normalization == "ghost_batch_norm" and self.batch_size < self.ghost_batch_size:
+            raise ValueError(
+                f"batch_size={self.batch_size} is smaller than ghost_batch_size={self.ghost_batch_size}."
+            )
+        if not (self.lr > 0):
+            raise ValueError(f"lr must be > 0. Received: lr={self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1). Received: momentum={self.momentum}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0. Received: weight_decay={self.weight_decay}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1). Received: label_smoothing={self.label_smoothing}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Unknown schedule {self.schedule!r}; accepted: {', '.join(SCHEDULES)}.")
+        if not 0 <= self.warmup_epochs <= self.epochs:
+            raise ValueError(f"warmup_epochs must be in [0, epochs]. Received: warmup_epochs={self.warmup_epochs}")
+        self.augment().check_image_shape(spec.image_shape)
+        return spec
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
