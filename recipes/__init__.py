@@ -1,0 +1,1 @@
+"""Runnable experiments: thin absl-flag CLIs over the tfzoo library."""
