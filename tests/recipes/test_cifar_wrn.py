@@ -1,0 +1,57 @@
+"""The CLI: bad flags fail fast with one line and exit 2, writing nothing; a short real run works."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CIFAR10_SUBSET, REPO
+
+
+def _run(tmp_path, *flags):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "recipes.cifar_wrn", f"--output_dir={tmp_path / 'out'}", *flags],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("--dataset=imagenet", "unknown dataset 'imagenet'"),
+        ("--depth=17", "depth=17"),
+        ("--width=0", "width=0"),
+        ("--normalization=group_norm", "Unknown normalization 'group_norm'"),
+        ("--init=orthogonal", "Unknown init 'orthogonal'"),
+        ("--batch_size=0", "batch_size"),
+        ("--batch_size=100", "batch_size=100 must be a multiple of ghost_batch_size=64"),
+        ("--lr=-1", "lr must be > 0"),
+        ("--momentum=1.5", "momentum"),
+        ("--weight_decay=-1", "weight_decay"),
+        ("--schedule=step", "Unknown schedule 'step'"),
+        ("--epochs=0", "epochs"),
+        ("--dropout=1.2", "dropout"),
+        ("--padding=mirror", "padding"),
+    ],
+)
+def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):
+    result = _run(tmp_path, flag)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_short_real_run(tmp_path):
+    result = _run(
+        tmp_path, "--dataset=cifar10", f"--data_dir={CIFAR10_SUBSET}", "--depth=10", "--width=1",
+        "--epochs=1", "--max_train_examples=256", "--batch_size=64", "--lr=0.05",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["epochs"] == 1 and results["num_train_examples"] == 256 and results["num_test_examples"] == 1017
+    assert f"test accuracy {results['test_accuracy']:.4f}" in result.stdout
