@@ -1,0 +1,82 @@
+"""Dataset specs: names, classes, statistics against the real data, defaults."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tfzoo.data import DataError, get_spec, list_datasets, load_arrays
+from tfzoo.data.specs import check_arrays
+
+
+def test_list_datasets():
+    assert list_datasets() == ["cifar10", "cifar100", "fashion_mnist", "mnist", "svhn"]
+
+
+@pytest.mark.parametrize("name", list_datasets())
+def test_spec_is_consistent(name):
+    spec = get_spec(name)
+    assert spec.name == name
+    assert len(spec.class_names) == len(set(spec.class_names)) == spec.num_classes
+    assert len(spec.mean) == len(spec.std) == spec.image_shape[2]
+    assert all(0 < m < 255 for m in spec.mean) and all(0 < s < 128 for s in spec.std)
+
+
+def test_known_values():
+    assert get_spec("cifar10").class_names[:4] == ("airplane", "automobile", "bird", "cat")
+    cifar100 = get_spec("cifar100").class_names
+    assert cifar100 == tuple(sorted(cifar100))  # the release lists fine labels alphabetically
+    assert (cifar100[0], cifar100[30], cifar100[99]) == ("apple", "dolphin", "worm")
+    assert get_spec("svhn").tfds_name == "svhn_cropped"
+    assert get_spec("mnist").image_shape == (28, 28, 1)
+
+
+def test_flip_defaults():
+    assert {name: get_spec(name).flip for name in list_datasets()} == {
+        "cifar10": True, "cifar100": True, "fashion_mnist": True, "mnist": False, "svhn": False,
+    }
+
+
+def test_spec_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        get_spec("cifar10").num_classes = 5
+
+
+def test_unknown_dataset_names_value_and_choices():
+    with pytest.raises(DataError) as info:
+        get_spec("imagenet")
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert "'imagenet'" in message and "\n" not in message
+    assert all(name in message for name in list_datasets())
+    with pytest.raises(DataError, match="unknown dataset 'cifar-10'"):
+        load_arrays("cifar-10", "train")
+
+
+def test_fashion_statistics_match_the_data(fashion_dir):
+    images, _ = load_arrays("fashion_mnist", "train")
+    pixels = images.reshape(-1).astype(np.float64)
+    spec = get_spec("fashion_mnist")
+    assert pixels.mean() == pytest.approx(spec.mean[0], abs=0.01)
+    assert pixels.std() == pytest.approx(spec.std[0], abs=0.01)
+
+
+def test_cifar10_statistics_close_on_subset(cifar_train):
+    images, _ = cifar_train
+    pixels = images.reshape(-1, 3).astype(np.float64)
+    spec = get_spec("cifar10")
+    # The subset is 10% of the training set: its statistics lie within about 1 of the full set's.
+    np.testing.assert_allclose(pixels.mean(0), spec.mean, atol=1.5)
+    np.testing.assert_allclose(pixels.std(0), spec.std, atol=1.0)
+
+
+def test_check_arrays_errors():
+    spec = get_spec("cifar10")
+    images = np.zeros((4, 32, 32, 3), np.uint8)
+    check_arrays(images, np.array([0, 1, 2, 9]), spec, "ok")
+    with pytest.raises(DataError, match=r"here: expected uint8 images of shape \[N, 32, 32, 3\]"):
+        check_arrays(images.astype(np.float32), np.zeros(4, np.int64), spec, "here")
+    with pytest.raises(DataError, match="here: 4 images but labels of shape"):
+        check_arrays(images, np.zeros(3, np.int64), spec, "here")
+    with pytest.raises(DataError, match=r"labels must lie in \[0, 10\) for cifar10, found 0..10"):
+        check_arrays(images, np.array([0, 1, 2, 10]), spec, "here")

@@ -1,0 +1,124 @@
+"""tf.data input pipelines: normalization, the training stream and the evaluation stream.
+
+The training stream is a pure function of (seed, epoch, position): epoch ``e`` visits
+the examples in a permutation drawn from (seed, e), the example at ``position`` of that
+epoch is augmented with row ``position`` of draws made from (seed, e), and mixup uses
+(seed, e, batch). Nothing depends on what was read before, so the stream from
+``start_epoch=k`` is exactly the tail of the stream from epoch 0: a run killed after
+epoch k and resumed there sees the same batches. Augmentation runs on whole batches.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfzoo.data import augment as augment_lib
+from tfzoo.data.augment import AugmentConfig
+from tfzoo.data.specs import check_arrays
+
+# Independent streams of random draws, each folded into the seed: one per purpose.
+_SHUFFLE, _AUGMENT, _MIXUP = 0, 1, 2
+
+
+def normalize(images, spec):
+    """float32 ``(images - spec.mean) / spec.std`` per channel, for pixels on the 0..255 scale.
+
+    Pure TensorFlow ops on uint8 or float input of any batch shape: the same preprocessing
+    in tf.data, in a model or in a serving signature.
+    """
+    mean = tf.constant(spec.mean, tf.float32)
+    std = tf.constant(spec.std, tf.float32)
+    return (tf.cast(images, tf.float32) - mean) / std
+
+
+def steps_per_epoch(num_examples, batch_size):
+    """Full batches per epoch, ``num_examples // batch_size``; the remainder is dropped."""
+    _check_int("batch_size", batch_size, minimum=1)
+    steps = num_examples // batch_size
+    if steps == 0:
+        raise ValueError(f"batch_size={batch_size} exceeds the {num_examples} training examples: an epoch "
+                         f"would hold no full batch; use batch_size <= {num_examples}")
+    return steps
+
+
+def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=AugmentConfig(), start_epoch=0,
+                       num_epochs=None):
+    """Shuffled, augmented batches ``(float32 [B, H, W, C] normalized, float32 one-hot [B, classes])``.
+
+    Epochs ``start_epoch, start_epoch + 1, ...`` (``num_epochs`` of them, or forever when
+    None), each ``steps_per_epoch(len(images), batch_size)`` batches long. Augmentation,
+    in order: pad + random crop, flip, normalize, cutout, then mixup across the batch.
+    """
+    images, labels = _checked(images, labels, spec, "make_train_dataset")
+    _check_int("seed", seed)
+    if not isinstance(augment, AugmentConfig):
+        raise ValueError(f"augment must be an AugmentConfig. Received: augment={augment!r}")
+    _check_int("start_epoch", start_epoch, minimum=0)
+    if num_epochs is not None:
+        _check_int("num_epochs", num_epochs, minimum=1)
+    augment.check_image_shape(spec.image_shape)
+    steps = steps_per_epoch(len(images), batch_size)
+    flip_enabled = spec.flip if augment.flip is None else augment.flip
+    root = tf.constant([int(seed), 0], tf.int64)
+    all_images, all_labels = tf.constant(images), tf.constant(labels)
+
+    def epoch_batches(epoch):
+        """The epoch's batches of example indices and augmentation draws, [steps, batch_size, ...]."""
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(len(images), dtype=tf.int64), _fold(root, _SHUFFLE, epoch))
+        draws = augment_lib.sample_draws(steps * batch_size, augment.pad, spec.image_shape,
+                                         _fold(root, _AUGMENT, epoch))
+        per_batch = {key: tf.reshape(value, [steps, batch_size, *value.shape[1:]]) for key, value in draws.items()}
+        per_batch["index"] = tf.reshape(order[: steps * batch_size], [steps, batch_size])
+        per_batch["epoch"], per_batch["step"] = tf.fill([steps], epoch), tf.range(steps, dtype=tf.int64)
+        return tf.data.Dataset.from_tensor_slices(per_batch)
+
+    def make_batch(batch):
+        x = tf.cast(tf.gather(all_images, batch["index"]), tf.float32)
+        if augment.pad:
+            x = augment_lib.pad_and_crop(x, augment.pad, augment.padding, batch["offsets"])
+        if flip_enabled:
+            x = augment_lib.flip(x, batch["flips"])
+        x = normalize(x, spec)
+        if augment.cutout:
+            x = augment_lib.cutout(x, augment.cutout, batch["centres"])
+        y = tf.one_hot(tf.gather(all_labels, batch["index"]), spec.num_classes)
+        if augment.mixup_alpha > 0:
+            x, y = augment_lib.mixup(x, y, augment.mixup_alpha, _fold(root, _MIXUP, batch["epoch"], batch["step"]))
+        return x, y
+
+    if num_epochs is None:
+        epochs = tf.data.Dataset.counter(start_epoch)
+    else:
+        epochs = tf.data.Dataset.range(start_epoch, start_epoch + num_epochs)
+    dataset = epochs.flat_map(epoch_batches)
+    dataset = dataset.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_eval_dataset(images, labels, spec, *, batch_size):
+    """Batches ``(normalized float32 images, float32 one-hot labels)`` in order; keeps the remainder."""
+    images, labels = _checked(images, labels, spec, "make_eval_dataset")
+    _check_int("batch_size", batch_size, minimum=1)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _fold(seed, *values):
+    """A new stateless seed from ``seed`` and integers, one ``stateless_fold_in`` each."""
+    for value in values:
+        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(value, tf.int64))
+    return seed
+
+
+def _checked(images, labels, spec, caller):
+    images, labels = np.asarray(images), np.asarray(labels)
+    check_arrays(images, labels, spec, caller)
+    return images, labels.astype(np.int64)
+
+
+def _check_int(name, value, minimum=None):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or (minimum is not None and value < minimum):
+        accepted = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {accepted}. Received: {name}={value!r}")

@@ -1,0 +1,92 @@
+"""What each supported dataset is: shape, classes, normalization statistics, defaults.
+
+``mean`` and ``std`` are per-channel statistics of the training images on the 0..255
+scale (``normalize`` computes ``(x - mean) / std`` on raw pixel values).
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """A dataset could not be found or read; the message is one line naming what and where."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: its name, classes, image shape (H, W, C), statistics and TFDS name.
+
+    ``flip`` is the default of random horizontal flipping: on for natural images and
+    garments (a mirrored coat is still a coat), off for digits (a mirrored 2 is not a 2).
+    """
+
+    name: str
+    num_classes: int
+    image_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    flip: bool
+    tfds_name: str
+
+
+_CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+_CIFAR100_NAMES = tuple(
+    """apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus
+    butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab
+    crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard
+    lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain mouse mushroom
+    oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree plain plate poppy porcupine
+    possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail snake
+    spider squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor
+    train trout tulip turtle wardrobe whale willow_tree wolf woman worm""".split()
+)
+_DIGITS = tuple(str(d) for d in range(10))
+_FASHION_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+SPECS = {
+    spec.name: spec
+    for spec in [
+        DatasetSpec("cifar10", 10, (32, 32, 3), _CIFAR10_NAMES,
+                    (125.307, 122.950, 113.865), (62.993, 62.089, 66.705), True, "cifar10"),
+        DatasetSpec("cifar100", 100, (32, 32, 3), _CIFAR100_NAMES,
+                    (129.304, 124.070, 112.434), (68.170, 65.392, 70.418), True, "cifar100"),
+        DatasetSpec("svhn", 10, (32, 32, 3), _DIGITS,
+                    (111.609, 113.161, 120.565), (50.498, 51.259, 50.244), False, "svhn_cropped"),
+        DatasetSpec("mnist", 10, (28, 28, 1), _DIGITS, (33.318,), (78.567,), False, "mnist"),
+        DatasetSpec("fashion_mnist", 10, (28, 28, 1), _FASHION_NAMES, (72.940,), (90.021,), True, "fashion_mnist"),
+    ]
+}
+
+
+def list_datasets():
+    """Names accepted by ``get_spec`` and ``load_arrays``, sorted."""
+    return sorted(SPECS)
+
+
+def get_spec(name):
+    """The ``DatasetSpec`` called ``name``; ``DataError`` naming the accepted names otherwise."""
+    if name not in SPECS:
+        raise DataError(f"unknown dataset {name!r}; accepted: {', '.join(list_datasets())}")
+    return SPECS[name]
+
+
+def check_arrays(images, labels, spec, origin):
+    """Raise ``DataError`` unless images are uint8 [N, *image_shape] and labels N ints in range."""
+    if images.dtype != np.uint8 or images.shape[1:] != spec.image_shape:
+        raise DataError(
+            f"{origin}: expected uint8 images of shape [N, {', '.join(map(str, spec.image_shape))}] for "
+            f"{spec.name}, got {images.dtype} {list(images.shape)}"
+        )
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise DataError(f"{origin}: {len(images)} images but labels of shape {list(labels.shape)}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{origin}: labels must be integers, got {labels.dtype}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= spec.num_classes):
+        raise DataError(
+            f"{origin}: labels must lie in [0, {spec.num_classes}) for {spec.name}, "
+            f"found {labels.min()}..{labels.max()}"
+        )
