@@ -44,33 +44,13 @@ EXIT_BAD_FLAG = 2
 
 
 def config_from_flags():
+    """Every flag named like a ``TrainConfig`` field sets it; --depth and --width name the model."""
+    import dataclasses
+
     from tfzoo.training import TrainConfig
 
-    return TrainConfig(
-        dataset=FLAGS.dataset,
-        data_dir=FLAGS.data_dir,
-        model=f"wrn-{FLAGS.depth}-{FLAGS.width}",
-        normalization=FLAGS.normalization,
-        init=FLAGS.init,
-        dropout=FLAGS.dropout,
-        classifier_dropout=FLAGS.classifier_dropout,
-        batch_size=FLAGS.batch_size,
-        ghost_batch_size=FLAGS.ghost_batch_size,
-        lr=FLAGS.lr,
-        momentum=FLAGS.momentum,
-        nesterov=FLAGS.nesterov,
-        weight_decay=FLAGS.weight_decay,
-        label_smoothing=FLAGS.label_smoothing,
-        schedule=FLAGS.schedule,
-        warmup_epochs=FLAGS.warmup_epochs,
-        epochs=FLAGS.epochs,
-        max_train_examples=FLAGS.max_train_examples,
-        padding=FLAGS.padding,
-        cutout=FLAGS.cutout,
-        mixup_alpha=FLAGS.mixup_alpha,
-        seed=FLAGS.seed,
-        output_dir=FLAGS.output_dir,
-    )
+    values = {f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig) if f.name in FLAGS}
+    return TrainConfig(model=f"wrn-{FLAGS.depth}-{FLAGS.width}", **values)
 
 
 def main(argv):

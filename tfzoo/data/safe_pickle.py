@@ -33,7 +33,7 @@ class _DType:
         self.dtype = dtype
 
     def __setstate__(self, state):
-        version, byteorder, subarray, names, fields = state[:5]
+        _version, byteorder, subarray, names, fields = state[:5]
         if subarray is not None or names is not None or fields is not None:
             raise _Refused("structured dtype")
         if isinstance(byteorder, bytes):
@@ -46,7 +46,7 @@ class _Array:
     """Stand-in for ``numpy.ndarray``; ``__setstate__`` rebuilds the data as ``self.array``."""
 
     def __setstate__(self, state):
-        version, shape, dtype, fortran_order, data = state if len(state) == 5 else (1, *state)
+        _version, shape, dtype, fortran_order, data = state if len(state) == 5 else (1, *state)
         if not isinstance(dtype, _DType) or not isinstance(data, bytes):
             raise _Refused("array state that is not numeric bytes")
         if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):

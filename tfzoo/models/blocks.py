@@ -57,18 +57,23 @@ def merge(shortcut, branch, name):
     return layers.Add(name=name + "_add")([shortcut, branch])
 
 
+def _preact_and_shortcut(x, out_filters, stride, scheme, name):
+    """Pre-activation ``relu(norm(x))`` (plus Fixup's bias) and the shortcut: ``x``, or a
+    strided 1x1 convolution of the pre-activation when the shape changes."""
+    pre = relu(norm(x, scheme, name + "_preact_norm"), name + "_preact_relu")
+    pre = fixup_bias(pre, scheme, name + "_in_bias")
+    if stride == 1 and x.shape[-1] == out_filters:
+        return pre, x
+    return pre, conv(pre, out_filters, 1, stride, scheme, name + "_shortcut_conv")
+
+
 def preact_basic_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
     """Pre-activation basic block B(3,3): WRN (``003`` Table 1) and ResNet-V2 18/34.
 
     ``out = shortcut(x) + alpha * conv(relu(norm(conv(relu(norm(x))))))``; the projection
     shortcut, when the shape changes, is a 1x1 convolution of the pre-activated input.
     """
-    pre = relu(norm(x, scheme, name + "_preact_norm"), name + "_preact_relu")
-    pre = fixup_bias(pre, scheme, name + "_in_bias")
-    if stride != 1 or x.shape[-1] != filters:
-        shortcut = conv(pre, filters, 1, stride, scheme, name + "_shortcut_conv")
-    else:
-        shortcut = x
+    pre, shortcut = _preact_and_shortcut(x, filters, stride, scheme, name)
     y = conv(pre, filters, 3, stride, scheme, name + "_branch_conv1", scale=fixup_scale)
     y = relu(norm(y, scheme, name + "_branch_norm1"), name + "_branch_relu1")
     if scheme.dropout:
@@ -81,12 +86,7 @@ def preact_basic_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
 def preact_bottleneck_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
     """Pre-activation bottleneck (He et al. 2016b, ResNet-V2 50+): 1x1, 3x3 (strided), 1x1 x4."""
     out_filters = 4 * filters
-    pre = relu(norm(x, scheme, name + "_preact_norm"), name + "_preact_relu")
-    pre = fixup_bias(pre, scheme, name + "_in_bias")
-    if stride != 1 or x.shape[-1] != out_filters:
-        shortcut = conv(pre, out_filters, 1, stride, scheme, name + "_shortcut_conv")
-    else:
-        shortcut = x
+    pre, shortcut = _preact_and_shortcut(x, out_filters, stride, scheme, name)
     y = conv(pre, filters, 1, 1, scheme, name + "_branch_conv1", scale=fixup_scale)
     y = relu(norm(y, scheme, name + "_branch_norm1"), name + "_branch_relu1")
     y = fixup_bias(y, scheme, name + "_branch_bias2")
