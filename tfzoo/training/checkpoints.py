@@ -1,13 +1,14 @@
 """Per-epoch checkpoints that make a killed run resume exactly where it stopped."""
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from tfzoo.training.outputs import save_model_atomic, write_text_atomic
 
 _NAME = re.compile(r"^epoch_(\d{4,})\.keras$")
 
@@ -61,9 +62,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         row["seconds"] = round(time.time() - self._started, 3)
         self.history.append(row)
         path = self.directory / f"epoch_{epoch + 1:04d}.keras"
-        tmp = path.with_name(path.stem + ".tmp.keras")
-        self.model.save(tmp)
-        os.replace(tmp, path)
+        save_model_atomic(self.model, path)
         state = {
             "epoch": epoch + 1,
             "history": self.history,
@@ -78,10 +77,3 @@ class EpochCheckpoint(keras.callbacks.Callback):
             for suffix in (".json", ".keras"):
                 (self.directory / f"epoch_{old:04d}{suffix}").unlink(missing_ok=True)
 
-
-def write_text_atomic(path, text):
-    """Writes ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

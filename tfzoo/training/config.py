@@ -5,6 +5,7 @@ import json
 
 from tfzoo.data import AugmentConfig, get_spec
 from tfzoo.models.registry import resolve_options
+from tfzoo.training.optimizer import accumulation_steps
 from tfzoo.training.schedules import SCHEDULES
 
 
@@ -73,11 +74,7 @@ class TrainConfig:
                 raise ValueError(
                     f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
                 )
-        if self.normalization != "batch_norm" and self.batch_size > self.ghost_batch_size and self.batch_size % self.ghost_batch_size:
-            raise ValueError(
-                f"batch_size={self.batch_size} must be a multiple of ghost_batch_size={self.ghost_batch_size} "
-                f"(gradients are accumulated over ghost batches)."
-            )
+        accumulation_steps(self.batch_size, self.ghost_batch_size, self.normalization)
         if self.normalization == "ghost_batch_norm" and self.batch_size < self.ghost_batch_size:
             raise ValueError(
                 f"batch_size={self.batch_size} is smaller than ghost_batch_size={self.ghost_batch_size}."

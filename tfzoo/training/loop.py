@@ -90,7 +90,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     out = Path(config.output_dir)
     _check_resumable(out, config)
     out.mkdir(parents=True, exist_ok=True)
-    checkpoints.write_text_atomic(out / "config.json", config.to_json())
+    outputs.write_text_atomic(out / "config.json", config.to_json())
     (out / "results.json").unlink(missing_ok=True)
 
     keras.utils.set_random_seed(config.seed)
@@ -160,7 +160,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     results["seconds_training_total"] = round(sum(e.get("seconds", 0.0) for e in checkpoint.history), 2)
     outputs.write_history(checkpoint.history, out / "history.csv")
     outputs.plot_curves(checkpoint.history, out / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
-    checkpoints.write_text_atomic(out / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
+    outputs.write_text_atomic(out / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
     return results
 
 
