@@ -6,11 +6,13 @@
 Defaults are the paper's: WRN-16-4, ZeroInit without normalization, batch 64, ghost batch 64,
 SGD momentum 0.9, L2 5e-4, the "paper" schedule over 200 epochs, pad-4 crop and flip. Writes
 results.json, history.csv, curves.png, model.keras, TensorBoard logs and checkpoints to
---output_dir; running the same command again resumes from the last checkpoint.
+--output_dir; running the same command again resumes from the last checkpoint. ``--export=DIR``
+also writes a SavedModel with serving signatures (``export/saved_model.py``) at the end.
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged (results.json says so).
 """
 
 import sys
+from pathlib import Path
 
 from absl import app, flags
 
@@ -20,6 +22,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_integer("depth", 16, "WRN depth d = 6n + 4.")
 flags.DEFINE_integer("width", 4, "WRN width factor k.")
 flags.DEFINE_string("output_dir", "runs/cifar_wrn", "Where results, logs, checkpoints and the model go.")
+flags.DEFINE_string("export", None, "Also export a SavedModel with serving signatures to this folder at the end.")
 
 
 def config_from_flags():
@@ -34,6 +37,8 @@ def main(argv):
 
     config = config_from_flags()
     train_flags.check_or_exit(config)
+    if FLAGS.export and Path(FLAGS.export).exists():
+        train_flags.fail(f"--export={FLAGS.export} already exists; choose a new folder")
     results = train(config)
     if results["diverged"]:
         at = results["diverged_at"]
@@ -46,6 +51,11 @@ def main(argv):
         f"results: {config.output_dir}/results.json  model: {config.output_dir}/model.keras\n"
         f"curves: {config.output_dir}/curves.png  logs: tensorboard --logdir {config.output_dir}/tensorboard"
     )
+    if FLAGS.export:
+        from export.saved_model import export_saved_model
+
+        export_saved_model(Path(config.output_dir) / "model.keras", FLAGS.export)
+        print(f"SavedModel: {FLAGS.export} (signatures serving_default: uint8 images, serving_encoded: PNG/JPEG bytes)")
 
 
 if __name__ == "__main__":

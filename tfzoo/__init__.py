@@ -6,6 +6,20 @@
 
 from tfzoo import layers
 from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, create_model, list_models
+from tfzoo.training import schedules as _schedules  # noqa: F401  (registers the LR schedule inside model.keras files)
 
 __version__ = "0.1.0"
-__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models"]
+__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models", "predict_proba", "pretrained"]
+
+
+def __getattr__(name):
+    # Imported on first use: both need TensorFlow, which the model code alone does not.
+    if name == "predict_proba":
+        from tfzoo.inference import predict_proba
+
+        return predict_proba
+    if name == "pretrained":
+        import importlib
+
+        return importlib.import_module("tfzoo.pretrained")
+    raise AttributeError(f"module 'tfzoo' has no attribute {name!r}")

@@ -35,6 +35,7 @@ def _run(tmp_path, *flags):
         ("--epochs=0", "epochs"),
         ("--dropout=1.2", "dropout"),
         ("--padding=mirror", "padding"),
+        ("--export=/", "--export=/ already exists"),
     ],
 )
 def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):
@@ -49,9 +50,16 @@ def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):
 def test_short_real_run(tmp_path):
     result = _run(
         tmp_path, "--dataset=cifar10", f"--data_dir={CIFAR10_SUBSET}", "--depth=10", "--width=1",
-        "--epochs=1", "--max_train_examples=256", "--batch_size=64", "--lr=0.05",
+        "--epochs=1", "--max_train_examples=256", "--batch_size=64", "--lr=0.05", f"--export={tmp_path / 'sm'}",
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    import tensorflow as tf
+
+    from tfzoo.data import load_arrays
+
+    images, _ = load_arrays("cifar10", "test", CIFAR10_SUBSET, max_examples=4)
+    served = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"](images=tf.constant(images))
+    assert served["probabilities"].shape == (4, 10) and f"SavedModel: {tmp_path / 'sm'}" in result.stdout
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["epochs"] == 1 and results["num_train_examples"] == 256 and results["num_test_examples"] == 1017
     assert f"test accuracy {results['test_accuracy']:.4f}" in result.stdout

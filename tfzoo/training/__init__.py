@@ -1,11 +1,27 @@
-"""The paper's training protocol (``001`` section 3): SGD + momentum, L2, schedules, ghost batches."""
+"""The paper's training protocol (``001`` section 3): SGD + momentum, L2, schedules, ghost batches.
 
-from tfzoo.training.config import TrainConfig
-from tfzoo.training.loop import EXIT_DIVERGED, train
-from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
-from tfzoo.training.schedules import SCHEDULES, EpochSchedule, lr_at_epoch
+Names are imported on first use, so that ``tfzoo.training.schedules`` (Keras only; imported by
+``import tfzoo`` to register the schedule saved inside every ``model.keras``) does not pull in
+TensorFlow and the data pipelines.
+"""
 
-__all__ = [
-    "EXIT_DIVERGED", "SCHEDULES", "EpochSchedule", "TrainConfig", "accumulation_steps", "add_l2",
-    "lr_at_epoch", "make_optimizer", "train",
-]
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "config",
+    "EXIT_DIVERGED": "loop",
+    "train": "loop",
+    "accumulation_steps": "optimizer",
+    "add_l2": "optimizer",
+    "make_optimizer": "optimizer",
+    "SCHEDULES": "schedules",
+    "EpochSchedule": "schedules",
+    "lr_at_epoch": "schedules",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"tfzoo.training.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'tfzoo.training' has no attribute {name!r}")

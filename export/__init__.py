@@ -1,0 +1,1 @@
+"""SavedModel export with serving signatures, and the predict CLI."""

@@ -1,0 +1,83 @@
+"""Top-k classes of image files from a SavedModel folder or a pretrained model's name.
+
+    python -m export.predict --model=wrn-10-2-zeroinit-fashion_mnist --top_k=3 shoe.png coat.png
+    python -m export.predict --model=exported/demo image.png
+
+Images go through the SavedModel's ``serving_encoded`` signature (PNG/JPEG/BMP/GIF bytes,
+decoded to the model's channels); they must have the model's height and width. Prints one
+line per image: ``FILE: class p, class p, ...``. Exit 2 with one ``error:`` line on bad input.
+"""
+
+import sys
+from pathlib import Path
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "A SavedModel folder written by export.saved_model, or a pretrained name.")
+flags.DEFINE_integer("top_k", 3, "How many classes to print per image.")
+flags.DEFINE_string("cache_dir", None, "Cache of downloaded pretrained archives (default $TFZOO_CACHE or ~/.cache/tfzoo).")
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def load_serving(model, cache_dir=None):
+    """(loaded SavedModel, class names) for a folder or a pretrained name."""
+    import tensorflow as tf
+
+    from export.saved_model import read_metadata
+    from tfzoo import pretrained
+
+    if Path(model).is_dir():
+        return tf.saved_model.load(model), read_metadata(model)["class_names"]
+    if model in pretrained.REGISTRY:
+        return pretrained.load(model, cache_dir), list(pretrained.info(model).class_names)
+    raise ValueError(
+        f"--model={model} is neither a SavedModel folder nor a pretrained name; pretrained: {', '.join(pretrained.names())}"
+    )
+
+
+def top_k(serving, class_names, encoded, k):
+    """[(class name, probability)] of the k most likely classes for one encoded image."""
+    import numpy as np
+    import tensorflow as tf
+
+    probabilities = serving.signatures["serving_encoded"](encoded_images=tf.constant([encoded]))["probabilities"]
+    row = probabilities.numpy()[0]
+    order = np.argsort(-row, kind="stable")[:k]
+    return [(class_names[i], float(row[i])) for i in order]
+
+
+def main(argv):
+    images = argv[1:]
+    if not FLAGS.model:
+        fail("--model is required (a SavedModel folder or a pretrained name)")
+    if not images:
+        fail("no image files given; usage: python -m export.predict --model=NAME_OR_DIR IMAGE...")
+    if FLAGS.top_k < 1:
+        fail(f"--top_k must be >= 1. Received: --top_k={FLAGS.top_k}")
+    missing = [path for path in images if not Path(path).is_file()]
+    if missing:
+        fail(f"image file {missing[0]} not found")
+    import tensorflow as tf
+
+    from export.saved_model import tf_error_line
+    from tfzoo.pretrained import PretrainedError
+
+    try:
+        serving, class_names = load_serving(FLAGS.model, FLAGS.cache_dir)
+    except (ValueError, PretrainedError) as error:
+        fail(error)
+    for path in images:
+        try:
+            ranked = top_k(serving, class_names, Path(path).read_bytes(), min(FLAGS.top_k, len(class_names)))
+        except tf.errors.InvalidArgumentError as error:
+            fail(f"{path}: {tf_error_line(error)}")
+        print(f"{path}: " + ", ".join(f"{name} {p:.3f}" for name, p in ranked))
+
+
+if __name__ == "__main__":
+    app.run(main)

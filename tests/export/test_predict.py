@@ -1,0 +1,55 @@
+"""The predict CLI: top-k classes of real image files, one error line and exit 2 on bad input."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from tests.conftest import REPO
+
+
+def _predict(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "export.predict", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_prints_top_k_like_the_serving_signature(exported, test_images, tmp_path):
+    images, _ = test_images
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"image{i}.png")
+        files[-1].write_bytes(tf.io.encode_png(images[i]).numpy())
+    tiny = tmp_path / "tiny.png"
+    tiny.write_bytes(tf.io.encode_png(np.zeros((8, 8, 1), np.uint8)).numpy())
+    result = _predict(f"--model={exported}", "--top_k=2", *map(str, files))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    expected = tf.saved_model.load(str(exported)).signatures["serving_default"](images=tf.constant(images[:3]))
+    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    for line, path, probabilities in zip(lines, files, expected["probabilities"].numpy()):
+        top = np.argsort(-probabilities)[:2]
+        assert line == f"{path}: {names[top[0]]} {probabilities[top[0]]:.3f}, {names[top[1]]} {probabilities[top[1]]:.3f}"
+
+    result = _predict(f"--model={exported}", str(files[0]), str(tiny))
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1
+    assert errors[0].startswith(f"error: {tiny}: ") and "[8,8,1] is not compatible with expected shape [28,28,1]" in errors[0]
+
+
+def test_bad_model_or_files_exit_2(exported, tmp_path):
+    for args, message in [
+        (["--model=no-such-model", str(tmp_path)], "--model=no-such-model is neither a SavedModel folder nor a pretrained name"),
+        ([f"--model={exported}"], "no image files given"),
+        ([f"--model={exported}", str(tmp_path / "missing.png")], "missing.png not found"),
+        ([f"--model={exported}", "--top_k=0", "x.png"], "--top_k must be >= 1"),
+    ]:
+        if args[-1] == str(tmp_path):
+            (tmp_path / "a.png").write_bytes(b"")
+            args[-1] = str(tmp_path / "a.png")
+        result = _predict(*args)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-1000:]
