@@ -10,7 +10,8 @@ from tfzoo.data.specs import check_arrays
 
 
 def test_list_datasets():
-    assert list_datasets() == ["cifar10", "cifar100", "fashion_mnist", "mnist", "svhn"]
+    assert list_datasets() == ["cifar10", "cifar100", "fashion_mnist", "imagenet2012", "mnist", "svhn"]
+    assert [name for name in list_datasets() if get_spec(name).streaming] == ["imagenet2012"]
 
 
 @pytest.mark.parametrize("name", list_datasets())
@@ -29,11 +30,19 @@ def test_known_values():
     assert (cifar100[0], cifar100[30], cifar100[99]) == ("apple", "dolphin", "worm")
     assert get_spec("svhn").tfds_name == "svhn_cropped"
     assert get_spec("mnist").image_shape == (28, 28, 1)
+    imagenet = get_spec("imagenet2012")
+    assert (imagenet.num_classes, imagenet.image_shape, imagenet.tfds_name) == (1000, (224, 224, 3), "imagenet2012")
+    # TFDS's label order: sorted WordNet ids, tench first, toilet tissue last.
+    assert imagenet.class_names[0] == "n01440764" and imagenet.class_names[-1] == "n15075141"
+    assert imagenet.class_names == tuple(sorted(imagenet.class_names))
+    np.testing.assert_allclose(np.array(imagenet.mean) / 255, (0.485, 0.456, 0.406))
+    np.testing.assert_allclose(np.array(imagenet.std) / 255, (0.229, 0.224, 0.225))
 
 
 def test_flip_defaults():
     assert {name: get_spec(name).flip for name in list_datasets()} == {
-        "cifar10": True, "cifar100": True, "fashion_mnist": True, "mnist": False, "svhn": False,
+        "cifar10": True, "cifar100": True, "fashion_mnist": True, "imagenet2012": True, "mnist": False,
+        "svhn": False,
     }
 
 

@@ -16,7 +16,7 @@ from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.specs import check_arrays
 
 # Independent streams of random draws, each folded into the seed: one per purpose.
-_SHUFFLE, _AUGMENT, _MIXUP = 0, 1, 2
+SHUFFLE, AUGMENT, MIXUP = 0, 1, 2
 
 
 def normalize(images, spec):
@@ -32,7 +32,7 @@ def normalize(images, spec):
 
 def steps_per_epoch(num_examples, batch_size):
     """Full batches per epoch, ``num_examples // batch_size``; the remainder is dropped."""
-    _check_int("batch_size", batch_size, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
     steps = num_examples // batch_size
     if steps == 0:
         raise ValueError(f"batch_size={batch_size} exceeds the {num_examples} training examples: an epoch "
@@ -49,24 +49,18 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
     in order: pad + random crop, flip, normalize, cutout, then mixup across the batch.
     """
     images, labels = _checked(images, labels, spec, "make_train_dataset")
-    _check_int("seed", seed)
-    if not isinstance(augment, AugmentConfig):
-        raise ValueError(f"augment must be an AugmentConfig. Received: augment={augment!r}")
-    _check_int("start_epoch", start_epoch, minimum=0)
-    if num_epochs is not None:
-        _check_int("num_epochs", num_epochs, minimum=1)
-    augment.check_image_shape(spec.image_shape)
+    check_stream_args(spec, seed=seed, augment=augment, start_epoch=start_epoch, num_epochs=num_epochs)
     steps = steps_per_epoch(len(images), batch_size)
     flip_enabled = spec.flip if augment.flip is None else augment.flip
-    root = tf.constant([int(seed), 0], tf.int64)
+    root = root_seed(seed)
     all_images, all_labels = tf.constant(images), tf.constant(labels)
 
     def epoch_batches(epoch):
         """The epoch's batches of example indices and augmentation draws, [steps, batch_size, ...]."""
         order = tf.random.experimental.stateless_shuffle(
-            tf.range(len(images), dtype=tf.int64), _fold(root, _SHUFFLE, epoch))
+            tf.range(len(images), dtype=tf.int64), fold_seed(root, SHUFFLE, epoch))
         draws = augment_lib.sample_draws(steps * batch_size, augment.pad, spec.image_shape,
-                                         _fold(root, _AUGMENT, epoch))
+                                         fold_seed(root, AUGMENT, epoch))
         per_batch = {key: tf.reshape(value, [steps, batch_size, *value.shape[1:]]) for key, value in draws.items()}
         per_batch["index"] = tf.reshape(order[: steps * batch_size], [steps, batch_size])
         per_batch["epoch"], per_batch["step"] = tf.fill([steps], epoch), tf.range(steps, dtype=tf.int64)
@@ -78,19 +72,11 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
             x = augment_lib.pad_and_crop(x, augment.pad, augment.padding, batch["offsets"])
         if flip_enabled:
             x = augment_lib.flip(x, batch["flips"])
-        x = normalize(x, spec)
-        if augment.cutout:
-            x = augment_lib.cutout(x, augment.cutout, batch["centres"])
-        y = tf.one_hot(tf.gather(all_labels, batch["index"]), spec.num_classes)
-        if augment.mixup_alpha > 0:
-            x, y = augment_lib.mixup(x, y, augment.mixup_alpha, _fold(root, _MIXUP, batch["epoch"], batch["step"]))
-        return x, y
+        labels = tf.gather(all_labels, batch["index"])
+        return finish_batch(x, labels, spec, augment, batch["centres"],
+                            fold_seed(root, MIXUP, batch["epoch"], batch["step"]))
 
-    if num_epochs is None:
-        epochs = tf.data.Dataset.counter(start_epoch)
-    else:
-        epochs = tf.data.Dataset.range(start_epoch, start_epoch + num_epochs)
-    dataset = epochs.flat_map(epoch_batches)
+    dataset = epoch_numbers(start_epoch, num_epochs).flat_map(epoch_batches)
     dataset = dataset.map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
@@ -98,14 +84,48 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
 def make_eval_dataset(images, labels, spec, *, batch_size):
     """Batches ``(normalized float32 images, float32 one-hot labels)`` in order; keeps the remainder."""
     images, labels = _checked(images, labels, spec, "make_eval_dataset")
-    _check_int("batch_size", batch_size, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _fold(seed, *values):
+def check_stream_args(spec, *, seed, augment, start_epoch, num_epochs):
+    """The argument checks every training stream makes; ValueError naming the bad value."""
+    check_int("seed", seed)
+    if not isinstance(augment, AugmentConfig):
+        raise ValueError(f"augment must be an AugmentConfig. Received: augment={augment!r}")
+    check_int("start_epoch", start_epoch, minimum=0)
+    if num_epochs is not None:
+        check_int("num_epochs", num_epochs, minimum=1)
+    augment.check_image_shape(spec.image_shape)
+
+
+def epoch_numbers(start_epoch, num_epochs):
+    """int64 epochs ``start_epoch, start_epoch + 1, ...``: ``num_epochs`` of them, or forever when None."""
+    if num_epochs is None:
+        return tf.data.Dataset.counter(start_epoch)
+    return tf.data.Dataset.range(start_epoch, start_epoch + num_epochs)
+
+
+def finish_batch(images, labels, spec, augment, centres, mixup_seed):
+    """The batch-level tail of every training stream: normalize, cutout, one-hot labels, mixup."""
+    x = normalize(images, spec)
+    if augment.cutout:
+        x = augment_lib.cutout(x, augment.cutout, centres)
+    y = tf.one_hot(labels, spec.num_classes)
+    if augment.mixup_alpha > 0:
+        x, y = augment_lib.mixup(x, y, augment.mixup_alpha, mixup_seed)
+    return x, y
+
+
+def root_seed(seed):
+    """The stateless seed every draw of a stream is folded from."""
+    return tf.constant([int(seed), 0], tf.int64)
+
+
+def fold_seed(seed, *values):
     """A new stateless seed from ``seed`` and integers, one ``stateless_fold_in`` each."""
     for value in values:
         seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(value, tf.int64))
@@ -118,7 +138,8 @@ def _checked(images, labels, spec, caller):
     return images, labels.astype(np.int64)
 
 
-def _check_int(name, value, minimum=None):
+def check_int(name, value, minimum=None):
+    """ValueError naming ``name`` unless ``value`` is an integer (at least ``minimum``)."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or (minimum is not None and value < minimum):
         accepted = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {accepted}. Received: {name}={value!r}")

@@ -41,6 +41,11 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
     (one line naming every place looked in) when no source has the data.
     """
     spec = get_spec(name)
+    if spec.streaming:
+        raise DataError(
+            f"{name} does not fit in memory and is not read by load_arrays; stream it with "
+            "tfzoo.data.make_imagenet_train_dataset / make_imagenet_eval_dataset, or tfzoo.data.training_datasets"
+        )
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
     if max_examples is not None and (not isinstance(max_examples, int) or isinstance(max_examples, bool)
@@ -66,8 +71,8 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
 def load_class_names(name, data_dir=None):
     """Class names from the release's metadata file where one is found (CIFAR), else the spec's."""
     spec = get_spec(name)
-    release = RELEASES[name]
-    if release.read_class_names is not None:
+    release = RELEASES.get(name)
+    if release is not None and release.read_class_names is not None:
         for folder in _candidate_folders(name, data_dir):
             if release.holds(folder) and (names := release.read_class_names(folder)) is not None:
                 if len(names) != spec.num_classes:
@@ -104,7 +109,7 @@ def _load_tfds(spec, split, data_dir, max_examples):
         try:
             arrays = tfds.load(spec.tfds_name, download=True, **kwargs)
         except Exception as e:  # network, disk and format errors all end the search here
-            raise _TfdsUnavailable(f"download failed ({_one_line(e)})") from None
+            raise _TfdsUnavailable(f"download failed ({one_line(e)})") from None
     images, labels = tfds.as_numpy(arrays)
     images, labels = np.asarray(images), np.asarray(labels).astype(np.int64)
     check_arrays(images, labels, spec, f"TFDS {spec.tfds_name} {split!r}")
@@ -119,10 +124,11 @@ def _offline_reason(timeout=3.0):
     try:
         socket.create_connection(_DOWNLOAD_HOST, timeout=timeout).close()
     except OSError as e:
-        return f"{host}:{port} unreachable ({_one_line(e)})"
+        return f"{host}:{port} unreachable ({one_line(e)})"
     return None
 
 
-def _one_line(error):
+def one_line(error):
+    """``Type: message`` of an exception on one line, at most 300 characters of message."""
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__

@@ -5,6 +5,8 @@ scale (``normalize`` computes ``(x - mean) / std`` on raw pixel values).
 """
 
 import dataclasses
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +21,8 @@ class DatasetSpec:
 
     ``flip`` is the default of random horizontal flipping: on for natural images and
     garments (a mirrored coat is still a coat), off for digits (a mirrored 2 is not a 2).
+    ``streaming``: too big for memory; read as a tf.data stream (``imagenet.py``), not
+    by ``load_arrays``.
     """
 
     name: str
@@ -29,6 +33,7 @@ class DatasetSpec:
     std: tuple[float, ...]
     flip: bool
     tfds_name: str
+    streaming: bool = False
 
 
 _CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -47,6 +52,20 @@ _FASHION_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 
+
+def _imagenet_synsets():
+    """The 1000 WordNet ids of ImageNet in TFDS's label order, from the file TFDS ships
+    (found without importing TFDS); numbered names if that file is not there."""
+    found = importlib.util.find_spec("tensorflow_datasets")
+    if found is not None and found.submodule_search_locations:
+        path = Path(found.submodule_search_locations[0]) / "datasets" / "imagenet2012" / "labels.txt"
+        if path.is_file():
+            names = tuple(path.read_text().split())
+            if len(names) == 1000:
+                return names
+    return tuple(f"class_{i:03d}" for i in range(1000))
+
+
 SPECS = {
     spec.name: spec
     for spec in [
@@ -58,6 +77,9 @@ SPECS = {
                     (111.609, 113.161, 120.565), (50.498, 51.259, 50.244), False, "svhn_cropped"),
         DatasetSpec("mnist", 10, (28, 28, 1), _DIGITS, (33.318,), (78.567,), False, "mnist"),
         DatasetSpec("fashion_mnist", 10, (28, 28, 1), _FASHION_NAMES, (72.940,), (90.021,), True, "fashion_mnist"),
+        # The usual ImageNet statistics (0.485, 0.456, 0.406) and (0.229, 0.224, 0.225), times 255.
+        DatasetSpec("imagenet2012", 1000, (224, 224, 3), _imagenet_synsets(),
+                    (123.675, 116.28, 103.53), (58.395, 57.12, 57.375), True, "imagenet2012", streaming=True),
     ]
 }
 

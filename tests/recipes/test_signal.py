@@ -1,0 +1,56 @@
+"""``python -m recipes.paper.signal``: bad flags exit 2 with one line; a real run writes PNG, CSV and JSON."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+
+from tests.conftest import CIFAR10_SUBSET, REPO
+
+
+def _run(tmp_path, *flags):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "recipes.paper.signal", f"--output_dir={tmp_path / 'out'}", *flags],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--model=wrn-17-1"], "depth=17"),
+    (["--batch=1", f"--data_dir={CIFAR10_SUBSET}"], "batch must be an integer >= 2"),
+    (["--data_dir=/nonexistent/folder"], "no cifar10 'train' data found"),
+])
+def test_bad_flag_is_one_line_and_exit_2(tmp_path, flags, message):
+    result = _run(tmp_path, *flags)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_writes_png_csv_and_json(tmp_path):
+    result = _run(tmp_path, "--model=wrn-16-1", f"--data_dir={CIFAR10_SUBSET}", "--batch=8", "--seed=1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = tmp_path / "out"
+    assert (out / "signal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert matplotlib.image.imread(out / "signal.png").shape[:2] == (450, 1200)
+    rows = list(csv.DictReader((out / "signal.csv").open()))
+    assert len(rows) == 3 * (1 + 6)  # three schemes x (stem output + 6 blocks)
+    assert [r["name"] for r in rows[:7]] == ["input"] + [f"stage{s}_block{b}" for s in (1, 2, 3) for b in (1, 2)]
+    results = json.loads((out / "signal.json").read_text())
+    assert (results["model"], results["batch"], results["seed"]) == ("wrn-16-1", 8, 1)
+    assert list(results["schemes"]) == ["batch_norm", "none", "zeroinit"]
+    for label, scheme in results["schemes"].items():
+        csv_variances = [float(r["variance"]) for r in rows if r["scheme"] == label]
+        assert csv_variances == [scheme["input_variance"], *scheme["variance"]]
+        assert scheme["final_variance"] == scheme["variance"][-1]
+    zeroinit = results["schemes"]["zeroinit"]
+    assert zeroinit["init"] == "zeroinit" and set(zeroinit["branch_variance"]) == {0.0}
+    assert results["schemes"]["none"]["final_variance"] > zeroinit["final_variance"]
+    assert "after block 6" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["signal.csv", "signal.json", "signal.png"]  # no temporaries

@@ -1,0 +1,66 @@
+"""The three datasets of a training run, whatever the source: in memory (CIFAR, SVHN,
+MNIST-family, via ``load_arrays``) or streamed (ImageNet, via ``imagenet.py``).
+
+``training_datasets`` is what a fit loop calls: the augmented training stream, the
+training set un-augmented (for the training loss ``001`` reports) and the test set, with
+their sizes for steps-per-epoch and results.
+"""
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from tfzoo.data import imagenet
+from tfzoo.data.augment import AugmentConfig
+from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
+from tfzoo.data.sources import load_arrays
+from tfzoo.data.specs import get_spec
+
+
+class TrainingData(NamedTuple):
+    """``train``: augmented batches from ``start_epoch`` on, ``num_train // batch_size`` per epoch;
+    ``eval_train`` and ``test``: one pass each, in order, un-augmented, remainder kept."""
+
+    train: tf.data.Dataset
+    eval_train: tf.data.Dataset
+    test: tf.data.Dataset
+    num_train: int
+    num_test: int
+
+
+def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed, augment=AugmentConfig(),
+                      start_epoch=0, num_epochs=None, max_train_examples=None):
+    """``TrainingData`` for dataset ``name``; ``max_train_examples`` keeps the first N training examples.
+
+    In-memory datasets go through ``load_arrays``, ``make_train_dataset`` and ``make_eval_dataset``;
+    ImageNet through ``imagenet_builder`` (prepared once from the manual download in ``data_dir``)
+    and its streams, "test" being its validation set. Raises ``DataError`` when the data is missing.
+    """
+    spec = get_spec(name)
+    if spec.streaming:
+        builder = imagenet.imagenet_builder(data_dir)
+        train = imagenet.make_imagenet_train_dataset(
+            builder, batch_size=batch_size, seed=seed, augment=augment, start_epoch=start_epoch,
+            num_epochs=num_epochs, max_examples=max_train_examples)
+        eval_train = imagenet.make_imagenet_eval_dataset(
+            builder, batch_size=eval_batch_size, split="train", max_examples=max_train_examples)
+        test = imagenet.make_imagenet_eval_dataset(builder, batch_size=eval_batch_size, split="test")
+        num_train = imagenet.imagenet_num_examples(builder, "train", max_train_examples)
+        return TrainingData(train, eval_train, test, num_train, imagenet.imagenet_num_examples(builder, "test"))
+    train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples)
+    test_x, test_y = load_arrays(name, "test", data_dir)
+    train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
+                               start_epoch=start_epoch, num_epochs=num_epochs)
+    eval_train = make_eval_dataset(train_x, train_y, spec, batch_size=eval_batch_size)
+    test = make_eval_dataset(test_x, test_y, spec, batch_size=eval_batch_size)
+    return TrainingData(train, eval_train, test, len(train_x), len(test_x))
+
+
+def num_examples(name, split, data_dir=None, max_examples=None):
+    """Examples in ``split`` ("train" or "test") of dataset ``name``, at most ``max_examples``.
+
+    For in-memory datasets this reads the split; for ImageNet it reads TFDS's metadata only.
+    """
+    if get_spec(name).streaming:
+        return imagenet.imagenet_num_examples(imagenet.imagenet_builder(data_dir), split, max_examples)
+    return len(load_arrays(name, split, data_dir, max_examples)[1])
