@@ -1,4 +1,4 @@
-# One-command set-up on a fresh machine: `make demo` (install + a real short training run),
+# One-command set-up on a fresh machine: `make demo` (install + a real short training run, exported as a SavedModel),
 # `make test` (install + the whole test suite, then the backend-agnostic tests under JAX).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
@@ -11,9 +11,10 @@ install:
 	$(PIP) install -q -e ".[test,jax]"
 
 demo: install
+	rm -rf runs/demo
 	$(PYTHON) -m recipes.cifar_wrn --dataset=fashion_mnist --depth=10 --width=2 --normalization=none \
 		--init=zeroinit --batch_size=64 --lr=0.05 --epochs=2 --max_train_examples=12800 \
-		--schedule=paper --output_dir=runs/demo
+		--schedule=paper --output_dir=runs/demo --export=runs/demo/saved_model
 
 test: install
 	$(PYTHON) -m pytest -q -p no:cacheprovider

@@ -181,3 +181,18 @@ register(PretrainedModel(
             "--model=runs/pretrained/wrn-10-2-zeroinit-fashion_mnist/model.keras "
             "--output=exported/wrn-10-2-zeroinit-fashion_mnist",
 ))
+
+register(PretrainedModel(
+    name="wrn-10-2-bn-fashion_mnist",
+    source="package:wrn-10-2-bn-fashion_mnist.tar.gz",
+    sha256="57991e00186c8570ad78aed6782afc64883eb909053d668acdfed5ee27e6d3a3",
+    size=2_301_918,
+    dataset="fashion_mnist", model="wrn-10-2", normalization="batch_norm", init="standard",
+    input_shape=(28, 28, 1), class_names=_FASHION,
+    test_accuracy=0.9046, test_examples=10_000, epochs=3, training_seconds=1278.7, machine=_MACHINE,
+    command="python -m recipes.cifar_wrn --dataset=fashion_mnist --depth=10 --width=2 --normalization=batch_norm "
+            "--init=standard --batch_size=64 --lr=0.1 --epochs=3 --schedule=paper --seed=0 "
+            "--output_dir=runs/pretrained/wrn-10-2-bn-fashion_mnist && python -m export.saved_model "
+            "--model=runs/pretrained/wrn-10-2-bn-fashion_mnist/model.keras "
+            "--output=exported/wrn-10-2-bn-fashion_mnist",
+))
