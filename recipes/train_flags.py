@@ -1,7 +1,9 @@
 """The training flags shared by every recipe: one absl flag per ``TrainConfig`` field.
 
 Importing this module defines the flags. ``config_from_flags(model)`` turns them into a
-``TrainConfig``; ``check_or_exit(config)`` validates it and exits 2 with one ``error:`` line.
+``TrainConfig``; ``check_or_exit(config)`` validates it, sets up the tf.distribute strategy
+(``--strategy``; before TensorFlow initialises its devices, for ``--virtual_cpu_devices``) and
+exits 2 with one ``error:`` line.
 Recipes name the model themselves (``--depth/--width`` in cifar_wrn, ``--model`` in lr_search).
 """
 
@@ -34,6 +36,9 @@ flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
 flags.DEFINE_integer("cutout", 0, "Cutout square side (0 = off).")
 flags.DEFINE_float("mixup_alpha", 0.0, "Mixup Beta(alpha, alpha) (0 = off).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order, augmentation and dropout.")
+flags.DEFINE_string("strategy", "default", "tf.distribute strategy: default, mirrored, multi_worker ($TF_CONFIG) or tpu.")
+flags.DEFINE_string("tpu", None, "With --strategy=tpu: grpc://host:port or a Cloud TPU name (default: this TPU VM's).")
+flags.DEFINE_integer("virtual_cpu_devices", None, "Split the CPU into N logical devices (mirrored training on one CPU).")
 
 
 def config_from_flags(model, **overrides):
@@ -51,9 +56,23 @@ def fail(message):
     sys.exit(EXIT_BAD_FLAG)
 
 
+def is_chief(config):
+    """Whether this process keeps the run's outputs: False on the non-chief workers of a
+    multi-worker job, which must not export or write summaries either."""
+    from tfzoo import distribute
+
+    return distribute.is_chief(distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices))
+
+
 def check_or_exit(config):
-    """Validates ``config`` (see ``TrainConfig.validate``) and returns the dataset spec, or exits 2."""
+    """Validates ``config`` (see ``TrainConfig.validate``), sets up its tf.distribute strategy and
+    checks that the batch splits over its replicas; returns the dataset spec, or exits 2."""
+    from tfzoo import distribute
+
     try:
-        return config.validate()
+        spec = config.validate()
+        strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
+        config.accumulation(strategy.num_replicas_in_sync)
+        return spec
     except ValueError as error:
         fail(error)

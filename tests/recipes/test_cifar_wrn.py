@@ -36,6 +36,8 @@ def _run(tmp_path, *flags):
         ("--dropout=1.2", "dropout"),
         ("--padding=mirror", "padding"),
         ("--export=/", "--export=/ already exists"),
+        ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),
+        ("--virtual_cpu_devices=0", "virtual_cpu_devices must be a positive integer"),
     ],
 )
 def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):

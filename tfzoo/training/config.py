@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
 from tfzoo.models.registry import resolve_options
 from tfzoo.training.optimizer import accumulation_steps
@@ -42,6 +43,9 @@ class TrainConfig:
     eval_batch_size: int = 500
     seed: int = 0
     output_dir: str = "runs/cifar_wrn"
+    strategy: str = "default"
+    tpu: str | None = None
+    virtual_cpu_devices: int | None = None
 
     def augment(self):
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
@@ -74,11 +78,7 @@ class TrainConfig:
                 raise ValueError(
                     f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
                 )
-        accumulation_steps(self.batch_size, self.ghost_batch_size, self.normalization)
-        if self.normalization == "ghost_batch_norm" and self.batch_size < self.ghost_batch_size:
-            raise ValueError(
-                f"batch_size={self.batch_size} is smaller than ghost_batch_size={self.ghost_batch_size}."
-            )
+        self.accumulation(num_replicas=1)
         if not (self.lr > 0):
             raise ValueError(f"lr must be > 0. Received: lr={self.lr}")
         if not 0 <= self.momentum < 1:
@@ -92,7 +92,30 @@ class TrainConfig:
         if not 0 <= self.warmup_epochs <= self.epochs:
             raise ValueError(f"warmup_epochs must be in [0, epochs]. Received: warmup_epochs={self.warmup_epochs}")
         self.augment().check_image_shape(spec.image_shape)
+        distribute.check_options(self.strategy, self.tpu, self.virtual_cpu_devices)
         return spec
+
+    def accumulation(self, num_replicas=1):
+        """Ghost batches each replica accumulates per update: ``(B / replicas) / G`` when that is > 1.
+
+        ``batch_size`` B is the global batch: each of the replicas gets B / replicas examples of
+        it and splits them into ghost batches of G (see ``accumulation_steps``). Raises
+        ValueError when B does not split that way.
+        """
+        batch, ghost, normalization = self.batch_size, self.ghost_batch_size, self.normalization
+        if batch % num_replicas:
+            raise ValueError(
+                f"batch_size={batch} must be a multiple of the number of replicas, {num_replicas} "
+                f"(strategy={self.strategy!r}): it is the global batch, split evenly over the replicas."
+            )
+        per_replica = batch // num_replicas
+        name = f"batch_size={batch}" if num_replicas == 1 else (
+            f"the per-replica batch {per_replica} (batch_size={batch} over {num_replicas} replicas)")
+        if normalization != "batch_norm" and per_replica > ghost and per_replica % ghost:
+            raise ValueError(f"{name} must be a multiple of ghost_batch_size={ghost} with normalization={normalization!r}.")
+        if normalization == "ghost_batch_norm" and per_replica < ghost:
+            raise ValueError(f"{name} is smaller than ghost_batch_size={ghost}.")
+        return accumulation_steps(per_replica, ghost, normalization)
 
     def to_dict(self):
         return dataclasses.asdict(self)

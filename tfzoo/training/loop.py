@@ -12,9 +12,10 @@ import tensorflow as tf
 
 import tfzoo
 from tfzoo import data as data_lib
+from tfzoo import distribute
 from tfzoo.training import checkpoints, outputs
 from tfzoo.training.config import TrainConfig
-from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
+from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
 
 EXIT_DIVERGED = 3
@@ -49,13 +50,17 @@ class _Checkpoint(checkpoints.EpochCheckpoint):
             super().on_epoch_end(epoch, logs)
 
 
+# Where a run is, not what it is: these may change when a run is resumed.
+_LOCATION_FIELDS = ("output_dir", "tpu")
+
+
 def _check_resumable(output_dir, config):
     """Refuses to mix a new configuration into an output_dir that holds another run's checkpoints."""
     saved = Path(output_dir) / "config.json"
     if not saved.exists():
         return
-    previous = json.loads(saved.read_text())
-    changed = {k: (previous.get(k), v) for k, v in config.to_dict().items() if previous.get(k) != v and k != "output_dir"}
+    previous = {**TrainConfig().to_dict(), **json.loads(saved.read_text())}  # fields added since: defaults
+    changed = {k: (previous[k], v) for k, v in config.to_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS}
     if changed:
         key, (old, new) = sorted(changed.items())[0]
         raise ValueError(
@@ -84,47 +89,67 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     ``results.json`` (last, atomically), ``history.csv``, ``curves.png``, ``model.keras``
     and TensorBoard logs. Returns the results dictionary; ``results["diverged"]`` is True if
     the loss became NaN or infinite.
+
+    Runs on ``config.strategy`` (``tfzoo.distribute``): ``batch_size`` is the global batch,
+    split over the replicas, each accumulating ghost batches (``TrainConfig.accumulation``).
+    In a multi-worker cluster only the chief writes to ``output_dir``; the other workers
+    write to a temporary directory they delete, and all resume from the chief's checkpoints.
     """
     started = time.time()
     spec = config.validate()
+    strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
+    accumulation = config.accumulation(strategy.num_replicas_in_sync)
     out = Path(config.output_dir)
     _check_resumable(out, config)
-    out.mkdir(parents=True, exist_ok=True)
-    outputs.write_text_atomic(out / "config.json", config.to_json())
-    (out / "results.json").unlink(missing_ok=True)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        out.mkdir(parents=True, exist_ok=True)
+        outputs.write_text_atomic(out / "config.json", config.to_json())
+        (out / "results.json").unlink(missing_ok=True)
+    with distribute.writable_dir(out, chief) as write_dir:
+        return _train(config, spec, strategy, accumulation, out=out, write_dir=Path(write_dir), started=started,
+                      callbacks=callbacks, verbose=verbose)
 
+
+def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose):
+    """``train`` after the checks: reads checkpoints from ``out``, writes to ``write_dir``."""
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     train_x, train_y = data_lib.load_arrays(config.dataset, "train", config.data_dir, config.max_train_examples)
     test_x, test_y = data_lib.load_arrays(config.dataset, "test", config.data_dir)
 
-    accumulation = accumulation_steps(config.batch_size, config.ghost_batch_size, config.normalization)
+    # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
+    # accumulation cannot run, one fit step per update that accumulates inside the step.
+    micro_steps = accumulation if distribute.is_default(strategy) else 1
     updates_per_epoch = data_lib.steps_per_epoch(len(train_x), config.batch_size)
-    steps_per_epoch = updates_per_epoch * accumulation
-    model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
-    add_l2(model, config.weight_decay)
+    steps_per_epoch = updates_per_epoch * micro_steps
     schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, warmup_epochs=config.warmup_epochs)
-    model.compile(
-        optimizer=make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=accumulation),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
-        metrics=["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")],
-    )
-
     start_epoch, path = checkpoints.latest(out / "checkpoints")
+    distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
     history = []
-    if path is not None:
-        model.optimizer.build(model.trainable_variables)
-        history = checkpoints.restore(model, path)["history"]
-        print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
+    with distribute.scope(strategy):
+        model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
+        add_l2(model, config.weight_decay)
+        model.compile(
+            optimizer=make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps),
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
+            metrics=["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")],
+        )
+        if path is not None:
+            model.optimizer.build(model.trainable_variables)
+            history = checkpoints.restore(model, path)["history"]
+            print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
 
     divergence = Divergence()
-    checkpoint = _Checkpoint(out / "checkpoints", divergence, initial_history=history)
+    checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history)
     train_ds = data_lib.make_train_dataset(
         train_x, train_y, spec, batch_size=config.batch_size, seed=config.seed, augment=config.augment(), start_epoch=start_epoch
     )
-    if accumulation > 1:
-        train_ds = train_ds.rebatch(config.batch_size // accumulation)
-    test_ds = data_lib.make_eval_dataset(test_x, test_y, spec, batch_size=config.eval_batch_size)
+    if micro_steps > 1:
+        train_ds = train_ds.rebatch(config.batch_size // micro_steps)
+    train_ds = distribute.shard_by_example(train_ds, strategy)
+    test_ds = distribute.shard_by_example(data_lib.make_eval_dataset(test_x, test_y, spec, batch_size=config.eval_batch_size), strategy)
+    distribute.prepare_fit(model, strategy, train_ds, accumulation)
     if start_epoch < config.epochs:
         model.fit(
             train_ds,
@@ -133,7 +158,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
             steps_per_epoch=steps_per_epoch,
             validation_data=test_ds,
             shuffle=False,  # the dataset shuffles itself, by (seed, epoch)
-            callbacks=[divergence, checkpoint, keras.callbacks.TensorBoard(str(out / "tensorboard")), *callbacks],
+            callbacks=[divergence, checkpoint, keras.callbacks.TensorBoard(str(write_dir / "tensorboard")), *callbacks],
             verbose=verbose,
         )
 
@@ -144,7 +169,9 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
         "diverged_at": divergence.at,
         "epochs": len(checkpoint.history),
         "resumed_from_epoch": start_epoch or None,
-        "num_replicas": tf.distribute.get_strategy().num_replicas_in_sync,
+        "strategy": config.strategy,
+        "num_replicas": strategy.num_replicas_in_sync,
+        "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
         "accumulation_steps": accumulation,
         "updates_per_epoch": updates_per_epoch,
         "num_train_examples": len(train_x),
@@ -154,21 +181,21 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
         "machine": machine(),
     }
     if divergence.at is None:
-        results.update(_final_metrics(model, spec, config, train_x, train_y, test_ds))
-        outputs.save_model_atomic(model, out / "model.keras")
+        train_eval_ds = data_lib.make_eval_dataset(train_x, train_y, spec, batch_size=config.eval_batch_size)
+        results.update(_final_metrics(model, test_ds, distribute.shard_by_example(train_eval_ds, strategy)))
+        outputs.save_model_atomic(model, write_dir / "model.keras")
     results["seconds"] = round(time.time() - started, 2)
     results["seconds_training_total"] = round(sum(e.get("seconds", 0.0) for e in checkpoint.history), 2)
-    outputs.write_history(checkpoint.history, out / "history.csv")
-    outputs.plot_curves(checkpoint.history, out / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
-    outputs.write_text_atomic(out / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
+    outputs.write_history(checkpoint.history, write_dir / "history.csv")
+    outputs.plot_curves(checkpoint.history, write_dir / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
+    outputs.write_text_atomic(write_dir / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
     return results
 
 
-def _final_metrics(model, spec, config, train_x, train_y, test_ds):
-    """Test metrics, and the training loss on un-augmented training data as ``001`` reports it:
-    cross-entropy plus the L2 penalty, with dropout off."""
+def _final_metrics(model, test_ds, train_ds):
+    """Test metrics, and the training loss on un-augmented training data (``train_ds``) as
+    ``001`` reports it: cross-entropy plus the L2 penalty, with dropout off."""
     test = model.evaluate(test_ds, return_dict=True, verbose=0)
-    train_ds = data_lib.make_eval_dataset(train_x, train_y, spec, batch_size=config.eval_batch_size)
     train = model.evaluate(train_ds, return_dict=True, verbose=0)
     l2 = float(sum(np.asarray(loss) for loss in model.losses)) if model.losses else 0.0
     return {
