@@ -45,6 +45,8 @@ def main(argv):
         print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
               f"see {config.output_dir}/results.json", file=sys.stderr)
         sys.exit(EXIT_DIVERGED)
+    if not train_flags.is_chief(config):
+        return  # a non-chief worker of a multi-worker job: the chief reports and exports
     print(
         f"test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}, "
         f"train loss {results['train_loss']:.4f} after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"

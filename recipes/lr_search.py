@@ -85,6 +85,9 @@ def _check_flags():
             train_flags.fail(f"--{name} is set per trial by the search grid; use {instead}")
     if FLAGS.output is not None:
         train_flags.fail("--output belongs to the plot subcommand; the search writes to --output_dir")
+    if FLAGS.strategy == "multi_worker":
+        train_flags.fail("--strategy=multi_worker is not supported by lr_search: spread its trials over machines with "
+                         "keras-tuner's chief/worker mode (KERASTUNER_* variables); a trial may use mirrored or tpu")
     try:
         batch_sizes = parse_int_list(FLAGS.batch_sizes, "batch_sizes", minimum=1)
         exponents = parse_int_list(FLAGS.lr_exponents, "lr_exponents", ranges=True)
@@ -104,13 +107,8 @@ def _check_flags():
 
 
 def _base_config():
-    """Every flag named like a TrainConfig field sets it, --model and --output_dir included.
-
-    (``train_flags.config_from_flags(model)`` passes ``model`` twice when a recipe defines --model.)
-    """
-    from tfzoo.training import TrainConfig
-
-    return TrainConfig(**{f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig) if f.name in FLAGS})
+    """Every flag named like a TrainConfig field sets it, --model and --output_dir included."""
+    return train_flags.config_from_flags(FLAGS.model, output_dir=FLAGS.output_dir)
 
 
 def _prepare(batch_sizes, exponents):

@@ -42,10 +42,12 @@ flags.DEFINE_integer("virtual_cpu_devices", None, "Split the CPU into N logical 
 
 
 def config_from_flags(model, **overrides):
-    """Every flag named like a ``TrainConfig`` field sets it; ``overrides`` win over flags."""
+    """Every flag named like a ``TrainConfig`` field sets it (``model`` excepted: the recipe names
+    it, e.g. from --depth/--width or its own --model); ``overrides`` win over flags."""
     from tfzoo.training import TrainConfig
 
-    values = {f.name: FLAGS[f.name].value for f in dataclasses.fields(TrainConfig) if f.name in FLAGS}
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "model"]
+    values = {name: FLAGS[name].value for name in fields if name in FLAGS}
     values.update(overrides)
     return TrainConfig(model=model, **values)
 

@@ -43,6 +43,7 @@ def _one_error(result, message):
     "flags, message",
     [
         (["--runs=0"], "--runs must be >= 1"),
+        (["--strategy=multi_worker"], "--strategy=multi_worker is not supported by lr_search"),
         (["--runs=abc"], "--runs"),
         (["--runs=4", "--best=5"], "--best must be in [1, --runs=4]"),
         (["--best=0"], "--best must be in [1, --runs=15]"),
