@@ -15,7 +15,7 @@ from absl import flags
 FLAGS = flags.FLAGS
 EXIT_BAD_FLAG = 2
 
-flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist or fashion_mnist.")
+flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashion_mnist or imagenet2012 (streamed).")
 flags.DEFINE_string("data_dir", None, "Folder with the official release files (offline); else TFDS.")
 flags.DEFINE_string("normalization", "none", "batch_norm, ghost_batch_norm or none.")
 flags.DEFINE_string("init", "zeroinit", "standard, skipinit, zeroinit or fixup.")
@@ -35,6 +35,8 @@ flags.DEFINE_integer("max_train_examples", None, "Use only the first N training 
 flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
 flags.DEFINE_integer("cutout", 0, "Cutout square side (0 = off).")
 flags.DEFINE_float("mixup_alpha", 0.0, "Mixup Beta(alpha, alpha) (0 = off).")
+flags.DEFINE_boolean("log_signal", False, "Log each block's branch multiplier and activation variance on a fixed "
+                     "batch of training images to <output_dir>/tensorboard/signal every epoch.")
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order, augmentation and dropout.")
 flags.DEFINE_string("strategy", "default", "tf.distribute strategy: default, mirrored, multi_worker ($TF_CONFIG) or tpu.")
 flags.DEFINE_string("tpu", None, "With --strategy=tpu: grpc://host:port or a Cloud TPU name (default: this TPU VM's).")

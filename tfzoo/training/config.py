@@ -42,6 +42,7 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     eval_batch_size: int = 500
     seed: int = 0
+    log_signal: bool = False
     output_dir: str = "runs/cifar_wrn"
     strategy: str = "default"
     tpu: str | None = None

@@ -19,6 +19,7 @@ from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
 
 EXIT_DIVERGED = 3
+STREAMING_TRAIN_LOSS_EXAMPLES = 50_000  # the training loss of a streamed data set (ImageNet) is measured on these
 
 
 class Divergence(keras.callbacks.TerminateOnNaN):
@@ -115,17 +116,19 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     """``train`` after the checks: reads checkpoints from ``out``, writes to ``write_dir``."""
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    train_x, train_y = data_lib.load_arrays(config.dataset, "train", config.data_dir, config.max_train_examples)
-    test_x, test_y = data_lib.load_arrays(config.dataset, "test", config.data_dir)
+    start_epoch, path = checkpoints.latest(out / "checkpoints")
+    distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
+    data = data_lib.training_datasets(
+        config.dataset, config.data_dir, batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
+        seed=config.seed, augment=config.augment(), start_epoch=start_epoch, max_train_examples=config.max_train_examples,
+    )
 
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
     micro_steps = accumulation if distribute.is_default(strategy) else 1
-    updates_per_epoch = data_lib.steps_per_epoch(len(train_x), config.batch_size)
+    updates_per_epoch = data_lib.steps_per_epoch(data.num_train, config.batch_size)
     steps_per_epoch = updates_per_epoch * micro_steps
     schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, warmup_epochs=config.warmup_epochs)
-    start_epoch, path = checkpoints.latest(out / "checkpoints")
-    distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
     history = []
     with distribute.scope(strategy):
         model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
@@ -133,7 +136,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         model.compile(
             optimizer=make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
-            metrics=["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")],
+            metrics=_metrics(spec),
         )
         if path is not None:
             model.optimizer.build(model.trainable_variables)
@@ -142,13 +145,16 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
 
     divergence = Divergence()
     checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history)
-    train_ds = data_lib.make_train_dataset(
-        train_x, train_y, spec, batch_size=config.batch_size, seed=config.seed, augment=config.augment(), start_epoch=start_epoch
-    )
+    train_ds = data.train
     if micro_steps > 1:
         train_ds = train_ds.rebatch(config.batch_size // micro_steps)
     train_ds = distribute.shard_by_example(train_ds, strategy)
-    test_ds = distribute.shard_by_example(data_lib.make_eval_dataset(test_x, test_y, spec, batch_size=config.eval_batch_size), strategy)
+    test_ds = distribute.shard_by_example(data.test, strategy)
+    if config.log_signal:
+        from tfzoo.analysis import SignalLogger
+
+        images, _ = next(iter(data.eval_train))  # un-augmented, normalized training images
+        callbacks = [*callbacks, SignalLogger(str(write_dir / "tensorboard" / "signal"), images[: config.ghost_batch_size])]
     distribute.prepare_fit(model, strategy, train_ds, accumulation)
     if start_epoch < config.epochs:
         model.fit(
@@ -174,14 +180,16 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
         "accumulation_steps": accumulation,
         "updates_per_epoch": updates_per_epoch,
-        "num_train_examples": len(train_x),
-        "num_test_examples": len(test_x),
+        "num_train_examples": data.num_train,
+        "num_test_examples": data.num_test,
         "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "config": config.to_dict(),
         "machine": machine(),
     }
     if divergence.at is None:
-        train_eval_ds = data_lib.make_eval_dataset(train_x, train_y, spec, batch_size=config.eval_batch_size)
+        train_eval_ds = data.eval_train
+        if spec.streaming:  # a full pass over ImageNet's 1.28M training images would take as long as an epoch
+            train_eval_ds = train_eval_ds.take(-(-STREAMING_TRAIN_LOSS_EXAMPLES // config.eval_batch_size))
         results.update(_final_metrics(model, test_ds, distribute.shard_by_example(train_eval_ds, strategy)))
         outputs.save_model_atomic(model, write_dir / "model.keras")
     results["seconds"] = round(time.time() - started, 2)
@@ -192,13 +200,23 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     return results
 
 
+def _metrics(spec):
+    """Top-1 accuracy and cross-entropy; top-5 accuracy as well for data sets with 100 classes or more."""
+    metrics = ["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")]
+    if spec.num_classes >= 100:
+        metrics.append(keras.metrics.TopKCategoricalAccuracy(k=5, name="top5_accuracy"))
+    return metrics
+
+
 def _final_metrics(model, test_ds, train_ds):
     """Test metrics, and the training loss on un-augmented training data (``train_ds``) as
     ``001`` reports it: cross-entropy plus the L2 penalty, with dropout off."""
     test = model.evaluate(test_ds, return_dict=True, verbose=0)
     train = model.evaluate(train_ds, return_dict=True, verbose=0)
     l2 = float(sum(np.asarray(loss) for loss in model.losses)) if model.losses else 0.0
+    top5 = {"test_top5_accuracy": test["top5_accuracy"]} if "top5_accuracy" in test else {}
     return {
+        **top5,
         "test_accuracy": test["accuracy"],
         "test_loss": test["cross_entropy"],
         "train_accuracy": train["accuracy"],
