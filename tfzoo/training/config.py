@@ -33,6 +33,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     schedule: str = "paper"
     warmup_epochs: float = 0.0
+    hold_epochs: float | None = None  # "paper" schedule: constant this long (default epochs / 2) ...
+    decay_every: float | None = None  # ... then halved every this many epochs (default epochs / 20)
     epochs: int = 200
     max_train_examples: int | None = None
     pad: int = 4
@@ -90,6 +92,10 @@ class TrainConfig:
             raise ValueError(f"label_smoothing must be in [0, 1). Received: label_smoothing={self.label_smoothing}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"Unknown schedule {self.schedule!r}; accepted: {', '.join(SCHEDULES)}.")
+        for name in ("hold_epochs", "decay_every"):
+            value = getattr(self, name)
+            if value is not None and not (value > 0 and self.schedule == "paper"):
+                raise ValueError(f"{name} must be > 0 and needs schedule='paper'. Received: {name}={value}, schedule={self.schedule!r}")
         if not 0 <= self.warmup_epochs <= self.epochs:
             raise ValueError(f"warmup_epochs must be in [0, epochs]. Received: warmup_epochs={self.warmup_epochs}")
         self.augment().check_image_shape(spec.image_shape)

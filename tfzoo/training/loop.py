@@ -128,7 +128,8 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     micro_steps = accumulation if distribute.is_default(strategy) else 1
     updates_per_epoch = data_lib.steps_per_epoch(data.num_train, config.batch_size)
     steps_per_epoch = updates_per_epoch * micro_steps
-    schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, warmup_epochs=config.warmup_epochs)
+    schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, hold_epochs=config.hold_epochs,
+                             decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
     history = []
     with distribute.scope(strategy):
         model = tfzoo.create_model(config.model, **config.model_kwargs(spec))

@@ -1,0 +1,87 @@
+"""Train ResNet-V1/V2 on ImageNet with ``001`` section 5's protocol (Tables 4-5).
+
+    python -m recipes.imagenet_resnet --data_dir=/data/imagenet --depth=50 --version=v2 \\
+        --normalization=none --init=zeroinit --batch_size=1024 --lr=... --output_dir=runs/r50v2-zeroinit
+
+Defaults are section 5's: 90 epochs, the learning rate constant for 45 epochs then halved every
+5, ghost batch 256 (gradients accumulated over batch_size / 256 ghost batches), SGD momentum 0.9,
+top-1 and top-5 accuracy on the 50,000 validation images; ZeroInit's classifier dropout is 0.2.
+``--data_dir`` is TFDS's manual directory holding ILSVRC2012_img_train.tar and
+ILSVRC2012_img_val.tar (prepared once; see README "ImageNet"). The paper searches the learning
+rate per batch size and method (one run per point); ``--lr`` defaults to 0.1 x batch_size / 256.
+The paper does not state its ImageNet L2 coefficient; ``--weight_decay`` keeps section 3's 5e-4.
+Every training flag of ``recipes.cifar_wrn`` applies (``--strategy`` for several GPUs or a TPU).
+Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged.
+"""
+
+import sys
+from pathlib import Path
+
+from absl import app, flags
+
+from recipes import train_flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("depth", 50, "ResNet depth: 18, 34, 50, 101 or 152.")
+flags.DEFINE_string("version", "v2", "v1 (ReLU after the merge) or v2 (pre-activation).")
+flags.DEFINE_boolean("scalar_bias", False, "V1 only: a scalar bias before each block's final ReLU (Table 5).")
+flags.DEFINE_string("output_dir", "runs/imagenet_resnet", "Where results, logs, checkpoints and the model go.")
+flags.DEFINE_string("export", None, "Also export a SavedModel with serving signatures to this folder at the end.")
+
+# Section 5's protocol, as defaults of the shared training flags.
+SECTION5_DEFAULTS = dict(
+    dataset="imagenet2012", batch_size=256, ghost_batch_size=256, epochs=90, hold_epochs=45, decay_every=5,
+    schedule="paper", normalization="batch_norm", init="standard", eval_batch_size=250,
+)
+
+
+def config_from_flags():
+    """The training flags plus --depth/--version/--scalar_bias naming the model; lr 0.1 x B/256 unless given."""
+    overrides = dict(output_dir=FLAGS.output_dir, scalar_bias=FLAGS.scalar_bias)
+    if not FLAGS["lr"].present:
+        overrides["lr"] = 0.1 * FLAGS.batch_size / 256
+    return train_flags.config_from_flags(f"resnet{FLAGS.depth}_{FLAGS.version}", **overrides)
+
+
+def main(argv):
+    if len(argv) > 1:
+        train_flags.fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    from tfzoo.data import DataError
+    from tfzoo.training import EXIT_DIVERGED, train
+
+    config = config_from_flags()
+    train_flags.check_or_exit(config)
+    if FLAGS.export and Path(FLAGS.export).exists():
+        train_flags.fail(f"--export={FLAGS.export} already exists; choose a new folder")
+    try:
+        results = train(config)
+    except DataError as error:
+        train_flags.fail(error)
+    if results["diverged"]:
+        at = results["diverged_at"]
+        print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
+              f"see {config.output_dir}/results.json", file=sys.stderr)
+        sys.exit(EXIT_DIVERGED)
+    if not train_flags.is_chief(config):
+        return
+    print(
+        f"top-1 {results['test_accuracy']:.4f}, top-5 {results['test_top5_accuracy']:.4f} on "
+        f"{results['num_test_examples']} validation images after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
+        f"results: {config.output_dir}/results.json  model: {config.output_dir}/model.keras"
+    )
+    if FLAGS.export:
+        from export.saved_model import export_saved_model
+
+        export_saved_model(Path(config.output_dir) / "model.keras", FLAGS.export)
+        print(f"SavedModel: {FLAGS.export}")
+
+
+def run(argv=None):
+    """Entry point: section 5's defaults on the shared flags, then absl."""
+    for name, value in SECTION5_DEFAULTS.items():
+        FLAGS.set_default(name, value)
+    app.run(main, argv=argv)
+
+
+if __name__ == "__main__":
+    run()

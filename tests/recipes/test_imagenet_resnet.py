@@ -1,0 +1,76 @@
+"""recipes.imagenet_resnet end to end on SYNTHETIC data: TFDS's ``mock_data`` serves random-noise
+JPEGs with random labels in place of ImageNet (no ImageNet image exists on this machine), so this
+checks the protocol and the plumbing, not accuracy."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+_SCRIPT = """
+import sys
+from unittest import mock
+import tensorflow_datasets as tfds
+with tfds.testing.mock_data(num_examples=16):
+    with mock.patch("tensorflow_datasets.core.dataset_builder.DatasetBuilder.download_and_prepare", autospec=True):
+        from recipes import imagenet_resnet
+        imagenet_resnet.run(["imagenet_resnet", *sys.argv[1:]])
+"""
+
+
+def _run(tmp_path, *flags):
+    manual = tmp_path / "manual"
+    manual.mkdir(exist_ok=True)
+    for name in ("ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar"):
+        (manual / name).write_bytes(b"")  # placeholders: preparation is mocked
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-c", _SCRIPT, f"--data_dir={manual}", f"--output_dir={tmp_path / 'out'}", *flags],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_section5_protocol_on_synthetic_imagenet(tmp_path):
+    result = _run(tmp_path, "--depth=18", "--version=v2", "--normalization=none", "--init=zeroinit", "--batch_size=8",
+                  "--ghost_batch_size=4", "--epochs=2", "--max_train_examples=16", "--eval_batch_size=8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    config = results["config"]
+    assert results["model"] == "resnet18_v2" and results["dataset"] == "imagenet2012"
+    assert (config["hold_epochs"], config["decay_every"], config["lr"]) == (45, 5, pytest.approx(0.1 * 8 / 256))
+    assert results["accumulation_steps"] == 2 and results["updates_per_epoch"] == 2 and results["epochs"] == 2
+    assert results["num_train_examples"] == 16 and results["num_test_examples"] == 16
+    assert 0 <= results["test_accuracy"] <= results["test_top5_accuracy"] <= 1
+    assert f"top-5 {results['test_top5_accuracy']:.4f} on 16 validation images" in result.stdout
+
+
+def test_defaults_are_section5(monkeypatch):
+    from absl import flags
+
+    from recipes import imagenet_resnet
+
+    assert imagenet_resnet.SECTION5_DEFAULTS["epochs"] == 90
+    assert (imagenet_resnet.SECTION5_DEFAULTS["hold_epochs"], imagenet_resnet.SECTION5_DEFAULTS["decay_every"]) == (45, 5)
+    assert imagenet_resnet.SECTION5_DEFAULTS["ghost_batch_size"] == 256
+    from tfzoo.training import lr_at_epoch
+
+    lrs = [lr_at_epoch("paper", 0.4, e, 90, hold_epochs=45, decay_every=5) for e in (0, 44.9, 45, 49.9, 50, 89.9)]
+    assert lrs == [0.4, 0.4, 0.2, 0.2, 0.1, 0.4 * 0.5 ** 9]
+    assert flags.FLAGS["version"].default == "v2"
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--version=v3", "resnet50_v3"),
+    ("--depth=42", "resnet42_v2"),
+    ("--decay_every=0", "decay_every must be > 0"),
+])
+def test_bad_flags_exit_2(tmp_path, flag, message):
+    result = _run(tmp_path, flag)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
