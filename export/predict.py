@@ -8,20 +8,16 @@ decoded to the model's channels); they must have the model's height and width. P
 line per image: ``FILE: class p, class p, ...``. Exit 2 with one ``error:`` line on bad input.
 """
 
-import sys
 from pathlib import Path
 
 from absl import app, flags
+
+from recipes.cli import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "A SavedModel folder written by export.saved_model, or a pretrained name.")
 flags.DEFINE_integer("top_k", 3, "How many classes to print per image.")
 flags.DEFINE_string("cache_dir", None, "Cache of downloaded pretrained archives (default $TFZOO_CACHE or ~/.cache/tfzoo).")
-
-
-def fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def load_serving(model, cache_dir=None):

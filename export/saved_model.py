@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -154,6 +153,8 @@ def _replace_dir(src, dst):
 def _main(argv):
     from absl import flags, logging
 
+    from recipes.cli import fail
+
     FLAGS = flags.FLAGS
     logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
@@ -170,12 +171,6 @@ def _main(argv):
         f"{metadata['num_classes']} classes; signatures {', '.join(SIGNATURES)}; "
         f"max |SavedModel - Keras| = {check:.2e} on 16 images"
     )
-
-
-def fail(message):
-    """One ``error:`` line on stderr and exit 2 (the CLI contract of recipes/ and export/)."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def verify_export(keras_path, saved_model_dir, num_images=16, seed=0):

@@ -8,12 +8,12 @@ Recipes name the model themselves (``--depth/--width`` in cifar_wrn, ``--model``
 """
 
 import dataclasses
-import sys
 
 from absl import flags
 
+from recipes.cli import EXIT_BAD_FLAG, fail  # noqa: F401  (re-exported for the recipes)
+
 FLAGS = flags.FLAGS
-EXIT_BAD_FLAG = 2
 
 flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashion_mnist or imagenet2012 (streamed).")
 flags.DEFINE_string("data_dir", None, "Folder with the official release files (offline); else TFDS.")
@@ -55,12 +55,6 @@ def config_from_flags(model, **overrides):
     values = {name: FLAGS[name].value for name in fields if name in FLAGS}
     values.update(overrides)
     return TrainConfig(model=model, **values)
-
-
-def fail(message):
-    """One ``error:`` line on stderr and exit 2: the CLI contract for bad input."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(EXIT_BAD_FLAG)
 
 
 def is_chief(config):

@@ -23,14 +23,14 @@ import csv
 import io
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 from absl import app, flags
 
+from recipes.cli import fail
+
 FLAGS = flags.FLAGS
-EXIT_BAD_FLAG = 2  # the recipes' contract (recipes/train_flags.py)
 
 flags.DEFINE_string("model", "wrn-100-1", "Model name (create_model): wrn-{6n+4}-{k}, resnet50_v2, ...")
 flags.DEFINE_string("dataset", "cifar10", "Dataset whose first --batch training images are measured.")
@@ -40,12 +40,6 @@ flags.DEFINE_integer("seed", 0, "Seed of the weights (the same for every scheme)
 flags.DEFINE_string("output_dir", "runs/signal", "Where signal.png, signal.csv and signal.json go.")
 
 LABELS = {"batch_norm": "batch norm", "none": "no normalization, He init", "zeroinit": "ZeroInit (no normalization)"}
-
-
-def fail(message):
-    """One ``error:`` line on stderr and exit 2."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(EXIT_BAD_FLAG)
 
 
 def check_flags():

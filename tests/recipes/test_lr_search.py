@@ -167,7 +167,7 @@ def test_running_again_reruns_nothing(search):
 def test_plot_overlays_searches(search, tmp_path):
     out, first = search
     assert first.returncode == 0, first.stderr[-3000:]
-    from tfzoo.search import Grid, TrialResult, TrialSpec, report, summarize
+    from tfzoo.search import Grid, TrialResult, report, summarize
     from tfzoo.training import TrainConfig
 
     # A second, ghost-BN search written from known numbers: the overlay needs only its files.
