@@ -11,9 +11,6 @@ also writes a SavedModel with serving signatures (``export/saved_model.py``) at 
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged (results.json says so).
 """
 
-import sys
-from pathlib import Path
-
 from absl import app, flags
 
 from recipes import train_flags
@@ -33,31 +30,8 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         train_flags.fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
-    from tfzoo.training import EXIT_DIVERGED, train
-
-    config = config_from_flags()
-    train_flags.check_or_exit(config)
-    if FLAGS.export and Path(FLAGS.export).exists():
-        train_flags.fail(f"--export={FLAGS.export} already exists; choose a new folder")
-    results = train(config)
-    if results["diverged"]:
-        at = results["diverged_at"]
-        print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
-              f"see {config.output_dir}/results.json", file=sys.stderr)
-        sys.exit(EXIT_DIVERGED)
-    if not train_flags.is_chief(config):
-        return  # a non-chief worker of a multi-worker job: the chief reports and exports
-    print(
-        f"test accuracy {results['test_accuracy']:.4f}, test loss {results['test_loss']:.4f}, "
-        f"train loss {results['train_loss']:.4f} after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
-        f"results: {config.output_dir}/results.json  model: {config.output_dir}/model.keras\n"
-        f"curves: {config.output_dir}/curves.png  logs: tensorboard --logdir {config.output_dir}/tensorboard"
-    )
-    if FLAGS.export:
-        from export.saved_model import export_saved_model
-
-        export_saved_model(Path(config.output_dir) / "model.keras", FLAGS.export)
-        print(f"SavedModel: {FLAGS.export} (signatures serving_default: uint8 images, serving_encoded: PNG/JPEG bytes)")
+    train_flags.train_and_report(config_from_flags(), export=FLAGS.export, summary=lambda r: (
+        f"test accuracy {r['test_accuracy']:.4f}, test loss {r['test_loss']:.4f}, train loss {r['train_loss']:.4f}"))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,6 @@ Every training flag of ``recipes.cifar_wrn`` applies (``--strategy`` for several
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged.
 """
 
-import sys
-from pathlib import Path
-
 from absl import app, flags
 
 from recipes import train_flags
@@ -46,34 +43,8 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         train_flags.fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
-    from tfzoo.data import DataError
-    from tfzoo.training import EXIT_DIVERGED, train
-
-    config = config_from_flags()
-    train_flags.check_or_exit(config)
-    if FLAGS.export and Path(FLAGS.export).exists():
-        train_flags.fail(f"--export={FLAGS.export} already exists; choose a new folder")
-    try:
-        results = train(config)
-    except DataError as error:
-        train_flags.fail(error)
-    if results["diverged"]:
-        at = results["diverged_at"]
-        print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
-              f"see {config.output_dir}/results.json", file=sys.stderr)
-        sys.exit(EXIT_DIVERGED)
-    if not train_flags.is_chief(config):
-        return
-    print(
-        f"top-1 {results['test_accuracy']:.4f}, top-5 {results['test_top5_accuracy']:.4f} on "
-        f"{results['num_test_examples']} validation images after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
-        f"results: {config.output_dir}/results.json  model: {config.output_dir}/model.keras"
-    )
-    if FLAGS.export:
-        from export.saved_model import export_saved_model
-
-        export_saved_model(Path(config.output_dir) / "model.keras", FLAGS.export)
-        print(f"SavedModel: {FLAGS.export}")
+    train_flags.train_and_report(config_from_flags(), export=FLAGS.export, summary=lambda r: (
+        f"top-1 {r['test_accuracy']:.4f}, top-5 {r['test_top5_accuracy']:.4f} on {r['num_test_examples']} validation images"))
 
 
 def run(argv=None):

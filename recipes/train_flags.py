@@ -77,3 +77,38 @@ def check_or_exit(config):
         return spec
     except ValueError as error:
         fail(error)
+
+
+def train_and_report(config, *, export=None, summary=None):
+    """The body of a training recipe: validate (exit 2), train, exit 3 on divergence; then, on the
+    chief only, print ``summary(results)`` and the output paths, and export a SavedModel to ``export``."""
+    import sys
+    from pathlib import Path
+
+    from tfzoo.data import DataError
+    from tfzoo.training import EXIT_DIVERGED, train
+
+    check_or_exit(config)
+    if export and Path(export).exists():
+        fail(f"--export={export} already exists; choose a new folder")
+    try:
+        results = train(config)
+    except DataError as error:
+        fail(error)
+    out = config.output_dir
+    if results["diverged"]:
+        at = results["diverged_at"]
+        print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
+              f"see {out}/results.json", file=sys.stderr)
+        sys.exit(EXIT_DIVERGED)
+    if not is_chief(config):
+        return results  # a non-chief worker of a multi-worker job: the chief reports and exports
+    print(f"{summary(results) if summary else ''} after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
+          f"results: {out}/results.json  model: {out}/model.keras\n"
+          f"curves: {out}/curves.png  logs: tensorboard --logdir {out}/tensorboard")
+    if export:
+        from export.saved_model import export_saved_model
+
+        export_saved_model(Path(out) / "model.keras", export)
+        print(f"SavedModel: {export} (signatures serving_default: uint8 images, serving_encoded: PNG/JPEG bytes)")
+    return results
