@@ -156,8 +156,11 @@ def classifier_head(x, num_classes, scheme, *, preact):
     if scheme.classifier_dropout:
         x = layers.Dropout(scheme.classifier_dropout, name="head_dropout")(x)
     x = fixup_bias(x, scheme, "head_bias")
+    # With 16-bit features (a mixed policy, tfzoo.precision) the classifier computes in float32:
+    # float32 logits for the softmax and the loss, as mixed-precision training needs.
     return layers.Dense(
         num_classes,
         kernel_initializer=zeros() if scheme.zero_classifier else "glorot_uniform",
+        dtype="float32" if x.dtype in ("bfloat16", "float16") else None,
         name="classifier",
     )(x)

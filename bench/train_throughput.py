@@ -1,0 +1,332 @@
+"""Training throughput of the recipes' compiled Keras train step, side by side with PyTorch eager.
+
+    python -m bench.train_throughput --model=wrn-16-4 --normalization=batch_norm --init=standard \\
+        --batch_size=64 --steps=15 --precision=fp32            # or bf16, fp16; --torch adds the twin
+    python -m bench.train_throughput --compare --model=wrn-16-4 --batch_size=64 --steps=15
+    KERAS_BACKEND=jax python -m bench.train_throughput --model=wrn-16-4 --precision=fp32
+
+A step is one parameter update of ``batch_size`` images, exactly as ``tfzoo.training.train``
+compiles it: SGD with momentum 0.9, L2 through ``add_l2``, cross-entropy from float32 logits,
+the recipe's metrics, and Keras gradient accumulation over ghost batches where the recipe
+accumulates (ghost BN or no normalization with ``ghost_batch_size < batch_size``). Inputs are
+a fixed batch of standard-normal images (what normalized images look like), so the input
+pipeline is not timed here (``bench.pipeline_throughput`` is). Steps are timed after
+``--warmup`` untimed ones (tracing, compilation). With more than one run (``--torch``,
+``--compare``) each run gets a fresh Python process of its own, one after another (order
+reversed on every other of ``--rounds``): TensorFlow's, XLA's and PyTorch's thread pools then
+never compete inside one process (interleaved in one process, PyTorch ran several times slower).
+FLOPs are the model's conv/dense multiply-adds x 2: ``gflops_per_image`` is the forward pass,
+training is counted as 3 x forward (``train_gflops_per_image``), ``achieved_gflops`` = training
+FLOPs x images/s, and ``fraction_of_peak`` divides it by the matmul peak (``bench.peak``).
+PyTorch runs eager in ``channels_last`` (``--torch_memory_format``), its faster CPU layout
+for these convolutions here. ``--compare`` times keras fp32 and bf16 and torch fp32 for the
+chosen model, then BN vs ghost BN vs none/ZeroInit in both frameworks, the input pipeline and
+the peak, and prints their ratios. The last line of the output is JSON.
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bench import common
+from bench import flops as flops_lib
+
+NORMALIZATION_RUNS = (("batch_norm", "standard"), ("ghost_batch_norm", "standard"), ("none", "zeroinit"))
+CIFAR10_SUBSET = "../shared/data/cifar10-subset"
+
+
+class Run:
+    """One configuration to time: calling it performs one parameter update and records its loss."""
+
+    def __init__(self, framework, precision, normalization, init, step, gflops_per_image, parameters, info):
+        self.framework, self.precision = framework, precision
+        self.normalization, self.init, self.step = normalization, init, step
+        self.gflops_per_image, self.parameters, self.info = gflops_per_image, parameters, info
+        self.losses = []
+
+    def __call__(self):
+        self.losses.append(self.step())
+
+    def result(self, times, batch_size):
+        """FLOPs, losses, timing summary and the raw step times (``times_s``)."""
+        out = dict(
+            framework=self.framework, precision=self.precision, normalization=self.normalization, init=self.init,
+            parameters=self.parameters, gflops_per_image=round(self.gflops_per_image, 4),
+            train_gflops_per_image=round(flops_lib.TRAIN_FLOPS_PER_FORWARD * self.gflops_per_image, 4),
+            loss_first=round(self.losses[0], 4), loss_last=round(self.losses[-1], 4),
+            finite=bool(all(math.isfinite(x) for x in self.losses)), **self.info,
+        )
+        return with_timing(out, times, batch_size)
+
+
+def with_timing(result, times, batch_size, peak=None):
+    """``result`` with the summary of ``times``, achieved training GFLOP/s and (given the matmul
+    ``peak``) their fraction of it: the bf16 peak for 16-bit runs, the fp32 peak otherwise."""
+    out = dict(result, **common.summarize(times, batch_size), times_s=[round(t, 6) for t in times])
+    out["achieved_gflops"] = round(out["train_gflops_per_image"] * out["images_per_second"], 2)
+    if peak:
+        key = "bf16_gflops" if out["precision"] in ("bf16", "fp16") else "fp32_gflops"
+        out["fraction_of_peak"] = round(out["achieved_gflops"] / peak[key], 3)
+    return out
+
+
+def synthetic_batch(batch_size, input_shape, num_classes, seed):
+    """Standard-normal images [B, H, W, C] and integer labels, fixed for the whole run."""
+    rng = np.random.RandomState(seed)
+    images = rng.normal(size=(batch_size, *input_shape)).astype("float32")
+    return images, rng.randint(0, num_classes, size=batch_size)
+
+
+def keras_run(args, precision, normalization, init):
+    """The recipe's compiled train step (``tfzoo.training.loop.train``) on a fixed batch."""
+    import keras
+
+    import tfzoo
+    from tfzoo.precision import precision_scope, wrap_optimizer
+    from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
+
+    keras.utils.set_random_seed(args.seed)
+    options = dict(normalization=normalization, init=init, num_classes=args.num_classes,
+                   input_shape=args.input_shape, ghost_batch_size=args.ghost_batch_size)
+    with precision_scope(precision):
+        model = tfzoo.create_model(args.model, **options)
+    add_l2(model, args.weight_decay)
+    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization)
+    optimizer = make_optimizer(args.lr, momentum=0.9, accumulation=accumulation)
+    model.compile(
+        optimizer=wrap_optimizer(optimizer, precision),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")],
+        jit_compile=args.jit_compile,
+    )
+    images, labels = synthetic_batch(args.batch_size, args.input_shape, args.num_classes, args.seed)
+    micro = args.batch_size // accumulation
+    batches = [(keras.ops.convert_to_tensor(images[i:i + micro]),
+                keras.ops.convert_to_tensor(np.eye(args.num_classes, dtype="float32")[labels[i:i + micro]]))
+               for i in range(0, args.batch_size, micro)]
+
+    def step():
+        for x, y in batches:
+            loss = model.train_on_batch(x, y)  # returns numbers: the step has finished
+        return float(np.ravel(loss)[0])
+
+    info = {"accumulation_steps": accumulation, "jit_compile": args.jit_compile,
+            "logits_dtype": model.output.dtype, "optimizer": type(model.optimizer).__name__}
+    parameters = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    return Run("keras", precision, normalization, init, step, flops_lib.forward_flops(model) / 1e9,
+               parameters, info)
+
+
+def torch_run(args, precision, normalization, init):
+    """The same WRN and update in PyTorch eager (``bench.torch_wrn``) on the same fixed batch."""
+    import torch
+
+    from bench import torch_wrn
+    from tfzoo.training.optimizer import accumulation_steps
+
+    if precision != "fp32":
+        raise ValueError(f"the PyTorch twin runs in fp32 only. Received: precision={precision!r}")
+    torch.manual_seed(args.seed)
+    model = torch_wrn.create_torch_model(args.model, normalization=normalization, init=init,
+                                         num_classes=args.num_classes, input_shape=args.input_shape,
+                                         ghost_batch_size=args.ghost_batch_size)
+    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization)
+    step = torch_wrn.make_train_step(model, lr=args.lr, weight_decay=args.weight_decay, accumulation=accumulation,
+                                     channels_last=args.torch_memory_format == "channels_last")
+    images, labels = synthetic_batch(args.batch_size, args.input_shape, args.num_classes, args.seed)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(labels).long()
+    info = {"accumulation_steps": accumulation, "threads": torch.get_num_threads(),
+            "memory_format": args.torch_memory_format}
+    return Run("torch", precision, normalization, init,
+               lambda: step(x, y), torch_wrn.forward_flops(model, args.input_shape) / 1e9,
+               torch_wrn.parameter_counts(model)[0], info)
+
+
+def torch_unavailable():
+    """None if torch is installed, else the reason (shown instead of the torch figures)."""
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed; pip install torch (see setup.cfg's bench extra)"
+    return None
+
+
+def plan(args):
+    """The (framework, precision, normalization, init) runs this invocation times, without duplicates."""
+    if args.run:
+        return [tuple(args.run.split(","))]
+    runs = [("keras", args.precision, args.normalization, args.init)]
+    if args.compare:
+        runs = [(fw, p, args.normalization, args.init)
+                for fw, p in (("keras", "fp32"), ("keras", "bf16"), ("torch", "fp32"))]
+        runs += [(fw, "fp32", n, i) for n, i in NORMALIZATION_RUNS for fw in ("keras", "torch")]
+    elif args.torch:
+        runs.append(("torch", "fp32", args.normalization, args.init))
+    if torch_unavailable():
+        runs = [r for r in runs if r[0] != "torch"]
+    return list(dict.fromkeys(runs))
+
+
+def run_name(key):
+    return "_".join(key)
+
+
+def time_run(args, key):
+    """Builds and times one (framework, precision, normalization, init) run in this process."""
+    framework, precision, normalization, init = key
+    run = (keras_run if framework == "keras" else torch_run)(args, precision, normalization, init)
+    times = common.time_calls(run, steps=args.steps, warmup=args.warmup)
+    return run.result(times, args.batch_size)
+
+
+def time_in_subprocesses(args, keys):
+    """``{key: result}`` with every run timed in a fresh process (``--run=...``), ``--rounds`` times,
+    the step times of all rounds pooled."""
+    repo = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
+    shared = [f"--{name}={getattr(args, name)}" for name in (
+        "model", "batch_size", "ghost_batch_size", "steps", "warmup", "lr", "weight_decay", "num_classes",
+        "image_size", "channels", "threads", "seed", "torch_memory_format")]
+    shared += [f"--jit_compile={str(args.jit_compile).lower()}", "--peak_size=0"]
+    results, times = {}, {key: [] for key in keys}
+    for round_ in range(args.rounds):
+        for key in keys if round_ % 2 == 0 else keys[::-1]:
+            print(f"timing {run_name(key)} (round {round_ + 1} of {args.rounds}) ...", flush=True)
+            child = subprocess.run([sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key)}"],
+                                   capture_output=True, text=True, env=env, cwd=os.getcwd(), check=False)
+            if child.returncode:
+                raise RuntimeError(f"{run_name(key)} failed (exit {child.returncode}):\n{child.stderr[-3000:]}")
+            results[key] = json.loads(child.stdout.strip().splitlines()[-1])
+            times[key] += results[key]["times_s"]
+    return {key: with_timing(results[key], times[key], args.batch_size) for key in keys}
+
+
+def ratios(results, args):
+    """Speed ratios between runs of this invocation (images/s over images/s)."""
+    def ips(framework, precision, normalization=args.normalization, init=args.init):
+        run = results.get((framework, precision, normalization, init))
+        return run["images_per_second"] if run else None
+
+    def ratio(a, b):
+        return round(a / b, 3) if a and b else None
+
+    out = {
+        "keras_fp32_over_torch_fp32": ratio(ips("keras", "fp32"), ips("torch", "fp32")),
+        "keras_bf16_over_torch_fp32": ratio(ips("keras", "bf16"), ips("torch", "fp32")),
+        "keras_bf16_over_keras_fp32": ratio(ips("keras", "bf16"), ips("keras", "fp32")),
+        f"keras_{args.precision}_over_torch_fp32": ratio(ips("keras", args.precision), ips("torch", "fp32")),
+    }
+    for framework in ("keras", "torch"):
+        bn = ips(framework, "fp32", "batch_norm", "standard")
+        for normalization, init in NORMALIZATION_RUNS[1:]:
+            key = f"{framework}_{normalization}_{init}_over_batch_norm"
+            out[key] = ratio(ips(framework, "fp32", normalization, init), bn)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def pipeline_ratio(args, train_images_per_second):
+    """Augmented CIFAR-10 images/s of ``tfzoo.data.make_train_dataset`` over what training consumes."""
+    from bench import pipeline_throughput
+    from tfzoo.data import DataError
+
+    try:
+        result = pipeline_throughput.measure("cifar10", args.data_dir, batch_size=args.batch_size, batches=100)
+    except DataError as error:  # reported, not fatal: the CIFAR-10 files may be elsewhere
+        return {"error": str(error)}
+    result["over_training"] = round(result["images_per_second"] / train_images_per_second, 2)
+    return result
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.train_throughput", description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
+    add("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
+    add("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
+    add("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
+    add("--batch_size", type=int, default=64)
+    add("--ghost_batch_size", type=int, default=64, help="as the recipe: accumulate B/G micro-batches below B")
+    add("--steps", type=int, default=15, help="timed steps (parameter updates) per run and round")
+    add("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation, caches)")
+    add("--jit_compile", default="auto", choices=("auto", "true", "false"),
+        help="Keras compile(jit_compile=): auto is what the recipe gets (no XLA on a CPU-only TF machine)")
+    add("--lr", type=float, default=0.05)
+    add("--weight_decay", type=float, default=5e-4)
+    add("--num_classes", type=int, default=10)
+    add("--image_size", type=int, default=32)
+    add("--channels", type=int, default=3)
+    add("--compare", action="store_true", help="keras vs torch in fp32/bf16, BN vs ghost BN vs none, pipeline")
+    add("--torch", action="store_true", help="also time the PyTorch twin (fp32)")
+    add("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"),
+        help="PyTorch's activation layout: channels_last (NHWC, its faster CPU path here) or contiguous (NCHW)")
+    add("--rounds", type=int, default=1, help="with several runs: repeat them, order reversed every other round")
+    add("--threads", type=int, default=0, help="intra-op threads for TensorFlow and PyTorch (0: their defaults)")
+    add("--peak_size", type=int, default=2048, help="matmul side for the peak GFLOP/s (0: skip)")
+    add("--data_dir", default=CIFAR10_SUBSET, help="CIFAR-10 release for the pipeline figure of --compare")
+    add("--run", default=None, help="internal: time one 'framework,precision,normalization,init' run here")
+    add("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    for name in ("batch_size", "ghost_batch_size", "steps", "image_size", "channels", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1. Received: {getattr(args, name)}")
+    if args.warmup < 0 or args.threads < 0 or args.peak_size < 0:
+        parser.error("--warmup, --threads and --peak_size must be >= 0")
+    if args.run:
+        parts = args.run.split(",")
+        accepted = (("keras", "torch"), ("fp32", "bf16", "fp16"), ("batch_norm", "ghost_batch_norm", "none"),
+                    ("standard", "skipinit", "zeroinit", "fixup"))
+        if len(parts) != 4 or any(p not in ok for p, ok in zip(parts, accepted)):
+            parser.error(f"--run takes framework,precision,normalization,init. Received: {args.run!r}")
+    args.jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    args.input_shape = (args.image_size, args.image_size, args.channels)
+    return args
+
+
+def main(argv=None):
+    """Runs the benchmark; prints a table, then the JSON result as the last line, and returns it."""
+    args = parse_args(argv)
+    if args.threads:
+        common.set_threads(args.threads)
+    keys = plan(args)
+    if args.run:  # a child of time_in_subprocesses: this run's result only
+        return common.print_result(time_run(args, keys[0]))
+    if len(keys) == 1:
+        results = {keys[0]: time_run(args, keys[0])}
+    else:
+        results = time_in_subprocesses(args, keys)
+    peak = None
+    if args.peak_size:
+        from bench import peak as peak_lib
+
+        peak = peak_lib.measure(args.peak_size, repeats=3)
+        results = {key: with_timing(r, r["times_s"], args.batch_size, peak) for key, r in results.items()}
+    for key, r in results.items():
+        print(f"{run_name(key):42s} {r['step_ms']:9.1f} ms/step {r['images_per_second']:8.1f} img/s "
+              f"{r['achieved_gflops']:7.1f} GFLOP/s" + (f" ({r['fraction_of_peak']:.0%} of peak)" if peak else ""))
+    main_run = results[keys[0]]
+    output = dict(main_run, model=args.model, batch_size=args.batch_size, ghost_batch_size=args.ghost_batch_size,
+                  steps=args.steps, warmup_steps=args.warmup, rounds=args.rounds, threads=args.threads or "default",
+                  flops_convention="gflops_per_image: forward conv+dense MACs x 2; training counted as 3 x forward",
+                  peak=peak, ratios=ratios(results, args), **common.environment(),
+                  tensorflow_imported="tensorflow" in sys.modules)
+    if len(results) > 1:
+        output["runs"] = {run_name(key): r for key, r in results.items()}
+    if (args.compare or args.torch) and torch_unavailable():
+        output["torch_skipped"] = torch_unavailable()
+    if args.compare:
+        output["pipeline"] = pipeline_ratio(args, main_run["images_per_second"])
+        print(f"input pipeline: {output['pipeline'].get('images_per_second')} img/s, "
+              f"{output['pipeline'].get('over_training')} x what keras fp32 training consumes")
+    for key, value in output["ratios"].items():
+        print(f"{key:42s} {value:.3f}")
+    return common.print_result(output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The benchmark CLIs: last-line JSON with the promised keys, numbers that add up, real data."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench import inference, pipeline_throughput, train_throughput
+from tests.conftest import CIFAR10_SUBSET, REPO
+
+TINY = ["--model=wrn-10-1", "--batch_size=16", "--steps=2", "--warmup=1", "--peak_size=128"]
+
+
+def last_json_line(capsys):
+    lines = capsys.readouterr().out.strip().splitlines()
+    return json.loads(lines[-1])
+
+
+def test_train_throughput_prints_its_numbers_as_json(capsys):
+    returned = train_throughput.main(TINY)
+    result = last_json_line(capsys)
+    assert result == json.loads(json.dumps(returned, sort_keys=True))
+    for key in ("images_per_second", "step_ms", "gflops_per_image", "achieved_gflops", "train_gflops_per_image"):
+        assert result[key] > 0, key
+    assert result["gflops_per_image"] == pytest.approx(0.025003264, abs=1e-4)  # test_flops: 25,003,264 FLOPs
+    assert result["images_per_second"] == pytest.approx(16 / (result["step_ms"] / 1e3), rel=1e-3)
+    assert result["achieved_gflops"] == pytest.approx(3 * 0.025003264 * result["images_per_second"], rel=1e-2)
+    assert result["parameters"] == 77_850 and result["finite"] and result["precision"] == "fp32"
+    assert result["peak"]["fp32_gflops"] > 0 and result["fraction_of_peak"] > 0
+    assert result["backend"] == "tensorflow" and result["logits_dtype"] == "float32"
+
+
+def test_ghost_batches_accumulate_as_the_recipe_does(capsys):
+    result = train_throughput.main([*TINY, "--normalization=ghost_batch_norm", "--ghost_batch_size=8",
+                                    "--peak_size=0", "--steps=1", "--precision=bf16"])
+    assert result["accumulation_steps"] == 2 and result["peak"] is None
+    assert result["logits_dtype"] == "float32" and result["precision"] == "bf16"
+
+
+@pytest.mark.slow
+def test_side_by_side_with_torch(capsys):
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
+    result = train_throughput.main([*TINY, "--torch", "--peak_size=0", "--steps=1"])
+    keras_run, torch_run = (result["runs"][f"{fw}_fp32_batch_norm_standard"] for fw in ("keras", "torch"))
+    assert torch_run["parameters"] == keras_run["parameters"] == 77_850
+    assert torch_run["gflops_per_image"] == keras_run["gflops_per_image"]
+    expected = round(keras_run["images_per_second"] / torch_run["images_per_second"], 3)
+    assert result["ratios"]["keras_fp32_over_torch_fp32"] == expected
+
+
+@pytest.mark.parametrize("argv", [["--steps=0"], ["--precision=fp8"], ["--normalization=layer_norm"],
+                                  ["--run=keras,fp32,batch_norm"], ["--run=mxnet,fp32,batch_norm,standard"]])
+def test_bad_flags_exit_2(argv):
+    with pytest.raises(SystemExit) as exit_info:
+        train_throughput.parse_args(argv)
+    assert exit_info.value.code == 2
+
+
+def test_pipeline_throughput_on_real_cifar10(capsys):
+    result = pipeline_throughput.main([f"--data_dir={CIFAR10_SUBSET}", "--batches=5", "--warmup=1",
+                                       "--train_images_per_second=10"])
+    assert last_json_line(capsys) == json.loads(json.dumps(result, sort_keys=True))
+    assert result["num_train_examples"] == 5170 and result["image_shape"] == [32, 32, 3]
+    assert result["batch_dtype"] == "float32" and result["images_per_second"] > 0
+    assert result["over_training"] == pytest.approx(result["images_per_second"] / 10, rel=1e-2)
+
+
+def test_inference_savedmodel_agrees_with_torch(capsys):
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
+    result = inference.main(["--model=wrn-10-1", "--batch_size=4", "--runs=2"])
+    assert result["batch1_latency_ms"] > 0 and result["batch4_images_per_second"] > 0
+    assert result["torch_eager"]["batch1_latency_ms"] > 0
+    # the SavedModel (uint8 in, normalization and softmax inside) and the torch twin with the same weights
+    assert result["max_abs_probability_difference_vs_torch"] < 1e-5
+
+
+@pytest.mark.slow
+def test_train_throughput_under_jax():
+    pytest.importorskip("jax", reason="jax is not installed (pip install -e .[jax])")
+    code = (
+        "import json, sys\n"
+        "import tfzoo\n"
+        "from tfzoo.precision import precision_scope\n"
+        "from bench import flops, peak\n"
+        "with precision_scope('bf16'):\n"
+        "    model = tfzoo.create_model('wrn-10-1')\n"
+        "print(json.dumps({'tensorflow': 'tensorflow' in sys.modules, 'flops': flops.forward_flops(model),\n"
+        "                  'logits': model.output.dtype, 'peak': peak.measure(64, repeats=1)['fp32_gflops']}))\n"
+        "from bench import train_throughput\n"
+        f"train_throughput.main({[*TINY, '--steps=1', '--peak_size=64']!r})\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    models_only, result = json.loads(lines[0]), json.loads(lines[-1])
+    # the model, precision, FLOP and peak code runs on JAX without importing TensorFlow
+    assert models_only == {"tensorflow": False, "flops": 25_003_264, "logits": "float32", "peak": models_only["peak"]}
+    assert models_only["peak"] > 0
+    assert result["backend"] == "jax" and result["peak"]["backend"] == "jax"
+    assert result["images_per_second"] > 0 and result["finite"] and result["parameters"] == 77_850
