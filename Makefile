@@ -8,7 +8,7 @@ PIP ?= $(PYTHON) -m pip
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; fi
-	$(PIP) install -q -e ".[test,jax]"
+	$(PIP) install -q -e ".[test,jax,bench]"
 
 demo: install
 	rm -rf runs/demo

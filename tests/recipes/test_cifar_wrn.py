@@ -36,6 +36,7 @@ def _run(tmp_path, *flags):
         ("--dropout=1.2", "dropout"),
         ("--padding=mirror", "padding"),
         ("--export=/", "--export=/ already exists"),
+        ("--precision=fp8", "Unknown precision 'fp8'"),
         ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),
         ("--virtual_cpu_devices=0", "virtual_cpu_devices must be a positive integer"),
     ],

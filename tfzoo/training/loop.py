@@ -13,6 +13,7 @@ import tensorflow as tf
 import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
+from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.optimizer import add_l2, make_optimizer
@@ -132,10 +133,12 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
                              decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
     history = []
     with distribute.scope(strategy):
-        model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
+        with precision_scope(config.precision):  # layers keep their dtype policy after the scope
+            model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
         add_l2(model, config.weight_decay)
+        optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
         model.compile(
-            optimizer=make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps),
+            optimizer=wrap_optimizer(optimizer, config.precision),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
             metrics=_metrics(spec),
         )
