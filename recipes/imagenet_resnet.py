@@ -17,6 +17,7 @@ Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged.
 from absl import app, flags
 
 from recipes import train_flags
+from recipes.paper import reference
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("depth", 50, "ResNet depth: 18, 34, 50, 101 or 152.")
@@ -27,8 +28,8 @@ flags.DEFINE_string("export", None, "Also export a SavedModel with serving signa
 
 # Section 5's protocol, as defaults of the shared training flags.
 SECTION5_DEFAULTS = dict(
-    dataset="imagenet2012", batch_size=256, ghost_batch_size=256, epochs=90, hold_epochs=45, decay_every=5,
-    schedule="paper", normalization="batch_norm", init="standard", eval_batch_size=250,
+    dataset="imagenet2012", batch_size=256, normalization="batch_norm", init="standard", eval_batch_size=250,
+    **reference.SECTION_5,
 )
 
 

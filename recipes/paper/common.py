@@ -21,18 +21,19 @@ from pathlib import Path
 from absl import flags
 
 from recipes.cli import fail
+from recipes.paper import estimate
 
 REPO = Path(__file__).resolve().parents[2]
 CIFAR10_SUBSET = REPO.parent / "shared" / "data" / "cifar10-subset"
-FULL_CIFAR10_TRAIN = 50_000
 METRICS = {"test_accuracy": (100.0, 1), "train_loss": (1.0, 3)}  # table scale and decimals
 FLAGS = flags.FLAGS
 
 
-def define_flags():
+def define_flags(experiment):
     """The flags, defined when a CLI runs, not on import (tests import the experiments in a
     process where other recipes define --seed and --output_dir)."""
-    flags.DEFINE_enum("scale", "cpu", ["paper", "cpu", "smoke"],
+    names = list(experiment.scales)
+    flags.DEFINE_enum("scale", "cpu" if "cpu" in names else names[0], names,
                       "paper: the published protocol; cpu: reduced, about an hour on 2 CPU cores; smoke: tests only.")
     flags.DEFINE_string("output_dir", None, "Experiment folder (default runs/paper/<experiment>_<scale>).")
     flags.DEFINE_string("data_dir", None, "CIFAR-10 release folder (cpu/smoke default: ../shared/data/cifar10-subset).")
@@ -71,6 +72,7 @@ class Condition:
     normalization: str
     init: str
     overrides: tuple = ()  # (field, value) pairs, e.g. (("conv_bias", True),)
+    model: str = "wrn-{depth}-{width}"  # the create_model name, formatted with the scale's depth and width
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +104,11 @@ class Experiment:
     conditions: tuple
     scales: dict
     report: object
+    dataset: str = "cifar10"
+    dataset_label: str = "CIFAR-10"
+    full_train: int = 50_000  # the paper's training set; --scale=paper refuses a smaller one
+    ghost_batch: int = 64  # section 3's ghost batch (256 on ImageNet, section 5); a smaller batch is one
+    defaults: tuple = ()  # (TrainConfig field, value) pairs for every search, e.g. section 5's schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +125,7 @@ class Search:
 
     @property
     def model(self):
-        return f"wrn-{self.depth}-{self.width}"
+        return self.condition.model.format(depth=self.depth, width=self.width)
 
     @property
     def folder(self):
@@ -154,14 +161,15 @@ def plan(experiment, scale, data_dir, seed):
     for condition in experiment.conditions:
         for depth in scale.depths:
             for batch_size in scale.batch_sizes:
-                config = TrainConfig(
-                    dataset="cifar10", data_dir=data_dir, model=f"wrn-{depth}-{scale.width}",
-                    normalization=condition.normalization, init=condition.init, batch_size=batch_size,
-                    ghost_batch_size=min(64, batch_size),  # section 3's ghost batch of 64; a smaller batch is one
-                    epochs=scale.epochs, max_train_examples=scale.max_train_examples, seed=seed,
-                    **dict(condition.overrides))
                 grid = Grid((batch_size,), scale.lr.exponents(batch_size), scale.runs)
-                searches.append(Search(condition, depth, scale.width, batch_size, config, grid, scale.best))
+                search = Search(condition, depth, scale.width, batch_size, None, grid, scale.best)
+                config = TrainConfig(
+                    dataset=experiment.dataset, data_dir=data_dir, model=search.model,
+                    normalization=condition.normalization, init=condition.init, batch_size=batch_size,
+                    ghost_batch_size=min(experiment.ghost_batch, batch_size),
+                    epochs=scale.epochs, max_train_examples=scale.max_train_examples, seed=seed,
+                    **{**dict(experiment.defaults), **dict(condition.overrides)})
+                searches.append(dataclasses.replace(search, config=config))
     return searches
 
 
@@ -173,7 +181,7 @@ def _check_flags(experiment):
     if out.exists() and not out.is_dir():
         fail(f"output_dir={out} is a file")
     data_dir = os.path.abspath(os.path.expanduser(FLAGS.data_dir)) if FLAGS.data_dir is not None else None
-    if data_dir is None and FLAGS.scale != "paper" and CIFAR10_SUBSET.is_dir():
+    if data_dir is None and FLAGS.scale != "paper" and experiment.dataset == "cifar10" and CIFAR10_SUBSET.is_dir():
         data_dir = str(CIFAR10_SUBSET)
     if data_dir is not None and not Path(data_dir).is_dir():
         fail(f"data_dir={data_dir} is not a folder")
@@ -185,20 +193,22 @@ def prepare(experiment):
     problem, having written nothing. Returns (scale name, scale, searches, out, data sizes, identity)."""
     scale_name, out, data_dir = _check_flags(experiment)
     scale = experiment.scales[scale_name]
-    from tfzoo.data import DataError, load_arrays
+    from tfzoo.data import DataError, num_examples
     from tfzoo.search import report
 
     searches = plan(experiment, scale, data_dir, FLAGS.seed)
     try:
         for search in searches:
             dataclasses.replace(search.config, lr=search.grid.trials()[0].lr).validate()
-        num_train = len(load_arrays("cifar10", "train", data_dir)[1])
-        num_test = len(load_arrays("cifar10", "test", data_dir)[1])
+        num_train = num_examples(experiment.dataset, "train", data_dir)
+        num_test = num_examples(experiment.dataset, "test", data_dir)
     except (ValueError, DataError, OSError) as error:
         fail(error)
-    if scale.max_train_examples is None and num_train != FULL_CIFAR10_TRAIN:
-        fail(f"--scale={scale_name} trains on the full CIFAR-10 ({FULL_CIFAR10_TRAIN:,} training images); "
-             f"data_dir={data_dir} has {num_train:,}. Pass the full release with --data_dir, or use --scale=cpu")
+    if scale.max_train_examples is None and num_train != experiment.full_train:
+        other = [name for name in experiment.scales if name != scale_name]
+        fail(f"--scale={scale_name} trains on the full {experiment.dataset_label} ({experiment.full_train:,} training "
+             f"images); data_dir={data_dir} has {num_train:,}. Pass the full release with --data_dir"
+             + (f", or use --scale={other[0]}" if other and other[0] != "smoke" else ""))
     if (scale.max_train_examples or 0) > num_train:
         fail(f"--scale={scale_name} trains on {scale.max_train_examples} images; data_dir={data_dir} has {num_train}")
     identity = json.loads(json.dumps({"experiment": experiment.name, "scale": scale_name, "protocol": scale.protocol(),
@@ -218,43 +228,15 @@ def prepare(experiment):
     return scale_name, scale, searches, out, sizes, identity
 
 
-# --- the time estimate ---------------------------------------------------------------------------
-# Measured here with tfzoo.training.train on 2 CPU cores (TensorFlow 2.21, Keras 3.15): training on
-# one example of WRN-d-k costs PER_EXAMPLE * n * k^1.5 s (n = (d - 4) / 6 blocks per stage: WRN-10-1
-# ~1.5 ms, WRN-16-1 ~3 ms, WRN-100-1 ~20 ms), x BN_FACTOR with (ghost) batch norm, plus STEP per
-# update; evaluating one EVAL_FRACTION of that; building and tracing BUILD + PER_BLOCK per block.
-CALIBRATION = "measured on WRN-10-1, WRN-16-1, WRN-100-1 at batch 2 to 256 with other jobs running; +-30 %"
-PER_EXAMPLE, BN_FACTOR, STEP, EVAL_FRACTION, BUILD, PER_BLOCK = 1.3e-3, 1.8, 0.015, 0.4, 3.0, 0.55
-
-
-def trial_seconds(search, epochs, sizes):
-    """Seconds one trial of ``search`` should take here (less if it diverges): build, epochs of
-    updates and evaluation on the test set, the final evaluation of both sets."""
-    n = (search.depth - 4) // 6
-    example = PER_EXAMPLE * n * search.width**1.5 * (1.0 if search.condition.normalization == "none" else BN_FACTOR)
-    train = (sizes["train"] // search.batch_size) * (STEP + search.batch_size * example)
-    evaluate = EVAL_FRACTION * example
-    return BUILD + PER_BLOCK * 3 * n + epochs * (train + sizes["test"] * evaluate) + sum(sizes.values()) * evaluate
-
-
-def describe_seconds(seconds):
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400 / 365:.1f} years" if seconds > 365 * 86400 else f"{seconds / 86400:.0f} days"
-
-
 def print_plan(experiment, scale_name, scale, searches, out, sizes):
     """The plan, its trial count and how long the trials still to run should take here."""
     total = sum(len(s.grid) for s in searches)
     pending = [s for s in searches for spec in s.grid.trials()
                if not (out / s.folder / "trials" / spec.name / "results.json").exists()]
-    seconds = sum(trial_seconds(s, scale.epochs, sizes) for s in pending)
     print(f"{experiment.title}, --scale={scale_name}: {len(searches)} searches, {total} trials ({len(pending)} to run); "
           f"{sizes['train']:,} training / {sizes['test']:,} test images, {plural(scale.epochs, 'epoch')}, "
           f"{plural(scale.runs, 'run')} per learning rate, best {scale.best}", flush=True)
-    print(f"estimated time: {describe_seconds(seconds)} on 2 quiet CPU cores ({CALIBRATION})", flush=True)
+    print(estimate.describe(pending, scale.epochs, sizes), flush=True)
 
 
 def run_searches(searches, out):
@@ -337,11 +319,12 @@ def claims_markdown(claims):
     return markdown_table(("the paper says", "we measure", "holds here"), rows)
 
 
-def protocol_markdown(scale_name, scale, searches, sizes):
+def protocol_markdown(experiment, scale_name, scale, searches, sizes):
     grids = sorted({(s.batch_size, s.grid.lr_exponents) for s in searches})
     lrs = "; ".join(f"{'at batch ' + str(b) + ': ' if len(grids) > 1 else ''}2^{e[0]}..2^{e[-1]}" for b, e in grids)
-    text = (f"Scale `{scale_name}`: WRN-d-{scale.width}, d in {list(scale.depths)}, batch sizes {list(scale.batch_sizes)}, "
-            f"{plural(scale.epochs, 'epoch')} on {sizes['train']:,} CIFAR-10 training images, test accuracy on "
+    models = ", ".join(dict.fromkeys(s.model for s in searches))
+    text = (f"Scale `{scale_name}`: {models}; batch sizes {list(scale.batch_sizes)}, "
+            f"{plural(scale.epochs, 'epoch')} on {sizes['train']:,} {experiment.dataset_label} training images, test accuracy on "
             f"{sizes['test']:,} test images; learning rates {lrs}; mean ± std of the best {scale.best} of "
             f"{plural(scale.runs, 'run')}, the optima of test accuracy and training loss chosen separately; SGD, "
             "momentum 0.9, L2 5e-4 (unless a row says otherwise), the paper's schedule.")
@@ -377,7 +360,7 @@ def main(experiment):
         print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         sys.exit(1)
     body, rows, claims = experiment.report(outcomes, scale, out)
-    table = "\n\n".join([f"# {experiment.title}", protocol_markdown(scale_name, scale, searches, sizes), body,
+    table = "\n\n".join([f"# {experiment.title}", protocol_markdown(experiment, scale_name, scale, searches, sizes), body,
                          "## Claims\n\n" + claims_markdown(claims)]) + "\n"
     write_text_atomic(out / "table.md", table)
     results = {**identity, "title": experiment.title, "rows": rows, "claims": claims,
@@ -394,7 +377,7 @@ def run(experiment):
     """``absl.app.run`` of ``main``, with a bad flag one ``error:`` line and exit 2."""
     from absl import app
 
-    define_flags()
+    define_flags(experiment)
 
     def parse(argv):
         try:

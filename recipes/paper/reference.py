@@ -80,6 +80,48 @@ TABLE_3 = {
     ("scalar_multiplier", 1000): Row("Scalar Multiplier", Value("94.2 ± 0.1"), lr=LearningRate(-1, (-2, -1))),
 }
 
+# Tables 4-5 (section 5): ResNet-50 on ImageNet, 90 epochs, one run per learning rate, the optimum of
+# top-1 validation accuracy; cells "top-1 / top-5" (%) as printed, keyed by (condition of
+# recipes/paper/imagenet.py, batch size).
+@dataclasses.dataclass(frozen=True)
+class ImageNetCell:
+    method: str
+    text: str  # "74.97 / 92.20"
+
+    @property
+    def top1(self):
+        return float(self.text.split(" / ")[0])
+
+    @property
+    def top5(self):
+        return float(self.text.split(" / ")[1])
+
+    def __str__(self):
+        return self.text
+
+
+def _imagenet_table(rows):
+    return {(key, batch): ImageNetCell(method, cell)
+            for key, method, cells in rows for batch, cell in zip((256, 1024, 4096), cells)}
+
+
+TABLE_4 = _imagenet_table((  # ResNet-50-V2
+    ("v2_batch_norm", "Batch Normalization", ("74.97 / 92.20", "74.93 / 92.13", "74.88 / 91.93")),
+    ("v2_fixup", "Fixup", ("74.81 / 91.84", "74.60 / 91.69", "73.02 / 90.59")),
+    ("v2_zeroinit_no_dropout", "ZeroInit without Dropout", ("74.93 / 91.89", "74.61 / 91.81", "70.76 / 89.15")),
+    ("v2_zeroinit", "ZeroInit", ("75.56 / 92.35", "75.46 / 92.53", "72.65 / 90.70")),
+))
+TABLE_5 = _imagenet_table((  # ResNet-50-V1
+    ("v1_batch_norm", "Batch Normalization", ("75.57 / 92.48", "75.32 / 92.37", "75.37 / 92.38")),
+    ("v1_fixup", "Fixup", ("74.41 / 91.65", "74.43 / 91.74", "72.37 / 90.28")),
+    ("v1_zeroinit", "ZeroInit", ("70.05 / 89.16", "68.40 / 87.82", "68.19 / 87.92")),
+    ("v1_zeroinit_scalar_bias", "ZeroInit + Scalar Bias", ("75.23 / 92.37", "74.94 / 91.99", "70.82 / 89.60")),
+))
+
+# Section 5's protocol (recipes.imagenet_resnet's defaults): 90 epochs, the learning rate constant
+# for 45 epochs then halved every 5, ghost batch 256; ZeroInit's classifier dropout 0.2 (Tables 4-5).
+SECTION_5 = dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_size=256, schedule="paper")
+
 # Section 3 (Figure 2a): where the optimal learning rate saturates at large batch sizes.
 SATURATED_LR_EXPONENT = {"none": -3, "zeroinit": 1, "ghost_batch_norm": 4}
 
@@ -136,4 +178,16 @@ TABLES_2_3_CLAIMS = (
           "we can also train very deep networks without biases or dropout, using solely a scalar multiplier"),
     Claim("standard_fails", "section 4 (premise; no table)",
           "We now identify the minimal components required to train very deep ResNets without normalization"),
+)
+
+TABLES_4_5_CLAIMS = (
+    Claim("v2_competitive_small", "Table 4, section 5",
+          "Both Fixup and ZeroInit are competitive with batch normalization at small batch sizes"),
+    Claim("v2_bn_better_large", "Table 4, section 5", "batch normalization is better at larger batch sizes"),
+    Claim("v1_fixup_large", "Table 5, section 5",
+          "Fixup performs well when the batch size is small, but significantly underperforms batch normalization "
+          "when the batch size is large"),
+    Claim("v1_scalar_bias", "Table 5, section 5",
+          "ZeroInit performs poorly at all batch sizes, but its performance improves considerably if we add a scalar "
+          "bias before the final ReLU in each residual block"),
 )

@@ -3,35 +3,15 @@ JPEGs with random labels in place of ImageNet (no ImageNet image exists on this 
 checks the protocol and the plumbing, not accuracy."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO
-
-_SCRIPT = """
-import sys
-from unittest import mock
-import tensorflow_datasets as tfds
-with tfds.testing.mock_data(num_examples=16):
-    with mock.patch("tensorflow_datasets.core.dataset_builder.DatasetBuilder.download_and_prepare", autospec=True):
-        from recipes import imagenet_resnet
-        imagenet_resnet.run(["imagenet_resnet", *sys.argv[1:]])
-"""
+from tests.recipes.mock_imagenet import run_on_mock_imagenet
 
 
 def _run(tmp_path, *flags):
-    manual = tmp_path / "manual"
-    manual.mkdir(exist_ok=True)
-    for name in ("ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar"):
-        (manual / name).write_bytes(b"")  # placeholders: preparation is mocked
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(
-        [sys.executable, "-c", _SCRIPT, f"--data_dir={manual}", f"--output_dir={tmp_path / 'out'}", *flags],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
-    )
+    return run_on_mock_imagenet(tmp_path, "from recipes import imagenet_resnet; imagenet_resnet.run(sys.argv)",
+                                f"--output_dir={tmp_path / 'out'}", *flags)
 
 
 @pytest.mark.slow

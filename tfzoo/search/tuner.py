@@ -11,6 +11,7 @@ serves the oracle over gRPC and workers run the trials (keras-tuner's distribute
 import dataclasses
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -132,12 +133,15 @@ class LRSearchTuner(base_tuner.BaseTuner):
         from tfzoo.training import train
 
         spec = TrialSpec(**trial.hyperparameters.values)
+        config = self.trial_config(spec)
         try:
-            results = train(self.trial_config(spec), verbose=verbose)
+            results = train(config, verbose=verbose)
         except DataError as error:  # the same for every trial: stop, do not fail them one by one
             raise keras_tuner.errors.FatalError(str(error)) from error
         finally:
             keras.backend.clear_session()
+        # A finished trial is never resumed: its checkpoints (model and optimizer state) only fill the disk.
+        shutil.rmtree(Path(config.output_dir) / "checkpoints", ignore_errors=True)
         result = TrialResult.from_train_results(spec, results)
         if self._is_worker():
             print(f"[{self.tuner_id}] {format_result(result)}", flush=True)

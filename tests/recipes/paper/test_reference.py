@@ -66,7 +66,8 @@ def test_values_without_std_and_learning_rate_ranges(paper):
 
 def test_claims_are_verbatim_and_saturation_values_match(paper):
     flat = " ".join(paper.split()).lower()
-    claims = [*reference.TABLE_1_CLAIMS, *reference.TABLES_2_3_CLAIMS, *reference.FIGURES_1_2, *reference.FIGURES_3_4]
+    claims = [*reference.TABLE_1_CLAIMS, *reference.TABLES_2_3_CLAIMS, *reference.FIGURES_1_2, *reference.FIGURES_3_4,
+              *reference.TABLES_4_5_CLAIMS]
     for claim in claims:
         assert " ".join(claim.text.split()).lower() in flat, claim.key
     assert len({(c.key, c.source) for c in claims}) == len(claims)
@@ -74,3 +75,24 @@ def test_claims_are_verbatim_and_saturation_values_match(paper):
                            r"larger value of 2\^(-?\d+) with ZeroInit, and an even larger value of 2\^(-?\d+)", paper)
     assert tuple(map(int, saturation.groups())) == tuple(reference.SATURATED_LR_EXPONENT[k] for k in
                                                          ("none", "zeroinit", "ghost_batch_norm"))
+
+
+@pytest.mark.parametrize("header, table", [
+    ("Batch Size\tBatch Normalization\tFixup\tZeroInit without Dropout\tZeroInit", reference.TABLE_4),
+    ("Batch Size\tBatch Normalization\tFixup\tZeroInit\tZeroInit + Scalar Bias", reference.TABLE_5),
+])
+def test_tables_4_5_every_cell(paper, header, table):
+    methods = header.split("\t")[1:]
+    rows = _rows_after(paper, header, 3)
+    assert [int(r[0]) for r in rows] == [256, 1024, 4096] and len(table) == 12
+    for cells in rows:
+        for method, cell in zip(methods, cells[1:]):
+            (key,) = [k for (k, b) in table if b == int(cells[0]) and table[k, b].method == method]
+            assert str(table[key, int(cells[0])]) == cell.strip()
+    assert reference.TABLE_5[("v1_zeroinit", 1024)].top5 == 87.82
+
+
+def test_section_5_protocol(paper):
+    assert "hold the learning rate constant for 45 epochs before decaying the learning rate by a factor of 2 every 5" \
+        in paper and "We train for 90 epochs" in paper and "We use a ghost batch size of 256" in paper
+    assert reference.SECTION_5 == dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_size=256, schedule="paper")

@@ -69,6 +69,8 @@ def test_results_json_is_the_trials(smoke, name):
             assert (trial["batch_size"], 2.0 ** trial["lr_exponent"], trial["run"]) == (
                 int(row["batch_size"]), float(row["lr"]), int(row["run"]))
             ran = json.loads((folder / "trials" / trial["name"] / "results.json").read_text())
+            assert (folder / "trials" / trial["name"] / "model.keras").is_file()
+            assert not (folder / "trials" / trial["name"] / "checkpoints").exists()  # deleted once finished
             assert ran["config"]["model"] == search["model"] and ran["config"]["normalization"] == search["normalization"]
             assert ran["config"]["init"] == search["init"] and ran["config"]["batch_size"] == search["batch_size"]
             assert all(ran["config"][k] == v for k, v in search["overrides"].items())
