@@ -10,8 +10,9 @@ line per image: ``FILE: class p, class p, ...``. Exit 2 with one ``error:`` line
 
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
+from recipes import cli
 from recipes.cli import fail
 
 FLAGS = flags.FLAGS
@@ -76,4 +77,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -190,10 +190,12 @@ def verify_export(keras_path, saved_model_dir, num_images=16, seed=0):
 
 
 if __name__ == "__main__":
-    from absl import app, flags
+    from absl import flags
+
+    from recipes import cli
 
     flags.DEFINE_string("model", None, "The .keras file a recipe wrote (e.g. runs/demo/model.keras).")
     flags.DEFINE_string("output", None, "The SavedModel folder to write.")
     flags.DEFINE_string("dataset", None, "Dataset the model was trained on (default: the run's config.json).")
     flags.DEFINE_boolean("overwrite", False, "Replace an existing --output.")
-    app.run(_main)
+    cli.run(_main)

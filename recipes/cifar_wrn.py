@@ -11,9 +11,9 @@ also writes a SavedModel with serving signatures (``export/saved_model.py``) at 
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged (results.json says so).
 """
 
-from absl import app, flags
+from absl import flags
 
-from recipes import train_flags
+from recipes import cli, train_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("depth", 16, "WRN depth d = 6n + 4.")
@@ -35,4 +35,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

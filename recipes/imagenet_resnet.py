@@ -14,9 +14,9 @@ Every training flag of ``recipes.cifar_wrn`` applies (``--strategy`` for several
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged.
 """
 
-from absl import app, flags
+from absl import flags
 
-from recipes import train_flags
+from recipes import cli, train_flags
 from recipes.paper import reference
 
 FLAGS = flags.FLAGS
@@ -52,7 +52,7 @@ def run(argv=None):
     """Entry point: section 5's defaults on the shared flags, then absl."""
     for name, value in SECTION5_DEFAULTS.items():
         FLAGS.set_default(name, value)
-    app.run(main, argv=argv)
+    cli.run(main, argv=argv)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ import os
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
-from recipes import train_flags
+from recipes import cli, train_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "wrn-16-4", "Registered model name, e.g. wrn-16-4 (tfzoo.list_models()).")
@@ -204,13 +204,5 @@ def main(argv):
     search_main()
 
 
-def _parse_flags(argv):
-    """absl's parser, but a bad flag value is one ``error:`` line and exit 2, like every other bad flag."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as error:
-        train_flags.fail(error)
-
-
 if __name__ == "__main__":
-    app.run(main, flags_parser=_parse_flags)
+    cli.run(main)

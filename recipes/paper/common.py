@@ -20,6 +20,7 @@ from pathlib import Path
 
 from absl import flags
 
+from recipes import cli
 from recipes.cli import fail
 from recipes.paper import estimate
 
@@ -375,19 +376,11 @@ def main(experiment):
 
 def run(experiment):
     """``absl.app.run`` of ``main``, with a bad flag one ``error:`` line and exit 2."""
-    from absl import app
-
     define_flags(experiment)
-
-    def parse(argv):
-        try:
-            return FLAGS(argv)
-        except flags.Error as error:
-            fail(error)
 
     def entry(argv):
         if len(argv) > 1:
             fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
         main(experiment)
 
-    app.run(entry, flags_parser=parse)
+    cli.run(entry)

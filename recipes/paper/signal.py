@@ -26,8 +26,9 @@ import os
 import time
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
+from recipes import cli
 from recipes.cli import fail
 
 FLAGS = flags.FLAGS
@@ -145,4 +146,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -39,6 +39,8 @@ def _run(tmp_path, *flags):
         ("--precision=fp8", "Unknown precision 'fp8'"),
         ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),
         ("--virtual_cpu_devices=0", "virtual_cpu_devices must be a positive integer"),
+        ("--depth=abc", "flag --depth=abc: invalid literal for int()"),  # absl cannot parse it: still one line
+        ("--nesterov=maybe", "flag --nesterov=maybe"),
     ],
 )
 def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):
