@@ -136,25 +136,22 @@ def search_main():
     checked = _check_flags()  # before importing TensorFlow
     import keras_tuner
 
-    from tfzoo.search import plots, report, summarize
-    from tfzoo.search.tuner import run_search
+    from tfzoo.search import plots
+    from tfzoo.search.tuner import search_and_report
 
     grid, base, search = _prepare(*checked)
     out = Path(FLAGS.output_dir)
-    if role() != "worker":
-        report.write_search(out, search)
     print(f"{role()}: {len(grid)} trials ({len(grid.batch_sizes)} batch sizes x {len(grid.lr_exponents)} "
           f"learning rates x {grid.runs} runs) in {out}", flush=True)
     try:
-        results = run_search(base, grid, out)
+        done = search_and_report(base, grid, out, search, FLAGS.best, is_worker=role() == "worker")
     except (keras_tuner.errors.FatalError, RuntimeError) as error:
         print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         sys.exit(1)
-    if results is None:
+    if done is None:
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: the chief has no trials left", flush=True)
         return
-    summary = summarize(results, grid, FLAGS.best)
-    report.write_outputs(out, results, summary, search, FLAGS.best)
+    results, summary = done
     figures = plots.plot_searches([(plots.label(search), summary)], f"{out}{os.sep}")
     print((out / "summary.md").read_text().split("\n## ")[0].rstrip())
     for batch_size, entry in summary.items():

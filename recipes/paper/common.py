@@ -242,8 +242,8 @@ def print_plan(experiment, scale_name, scale, searches, out, sizes):
 
 def run_searches(searches, out):
     """Runs (or resumes) every search and writes its report files; returns the Outcomes."""
-    from tfzoo.search import report, summarize
-    from tfzoo.search.tuner import run_search
+    from tfzoo.search import report
+    from tfzoo.search.tuner import search_and_report
 
     outcomes = []
     for i, search in enumerate(searches, 1):
@@ -252,10 +252,7 @@ def run_searches(searches, out):
               f"lr 2^{grid.lr_exponents[0]}..2^{grid.lr_exponents[-1]} x {plural(grid.runs, 'run')} -> {directory}",
               flush=True)
         identity = report.search_identity(search.model, grid, search.config)
-        report.write_search(directory, identity)
-        results = run_search(search.config, grid, directory)
-        summary = summarize(results, grid, search.best)
-        report.write_outputs(directory, results, summary, identity, search.best)
+        results, summary = search_and_report(search.config, grid, directory, identity, search.best)
         outcome = Outcome(search, results, summary)
         acc, loss = outcome.optimum("test_accuracy"), outcome.optimum("train_loss")
         print(f"[search {i}/{len(searches)}] optimal test accuracy {format_value(acc, 'test_accuracy')} at "

@@ -197,3 +197,20 @@ def run_search(base_config, grid, directory):
     if tuner.oracle.pending():
         tuner.search(verbose=0)
     return tuner.oracle.results()
+
+
+def search_and_report(base_config, grid, directory, identity, best, *, is_worker=False):
+    """One learning-rate search with its files: ``search.json`` (not on a worker), the missing trials,
+    then ``trials.csv`` and the summaries (``report.write_outputs``). Returns (results, summary), or
+    None on a distributed worker. Raises keras_tuner.errors.FatalError if the data cannot be read."""
+    from tfzoo.search import report
+    from tfzoo.search.summary import summarize
+
+    if not is_worker:
+        report.write_search(directory, identity)
+    results = run_search(base_config, grid, directory)
+    if results is None:
+        return None
+    summary = summarize(results, grid, best)
+    report.write_outputs(directory, results, summary, identity, best)
+    return results, summary
