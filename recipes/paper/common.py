@@ -347,6 +347,8 @@ def main(experiment):
     print_plan(experiment, scale_name, scale, searches, out, sizes)
     if FLAGS.dry_run:
         return
+    import keras_tuner
+
     from tfzoo.training.outputs import jsonable, write_text_atomic
 
     started = time.time()
@@ -354,7 +356,7 @@ def main(experiment):
     write_text_atomic(out / "experiment.json", json.dumps(identity, indent=2, sort_keys=True) + "\n")
     try:
         outcomes = run_searches(searches, out)
-    except RuntimeError as error:  # keras_tuner.errors.FatalError (data unreadable mid-search) included
+    except (keras_tuner.errors.FatalError, RuntimeError) as error:  # FatalError: data unreadable mid-search
         print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         sys.exit(1)
     body, rows, claims = experiment.report(outcomes, scale, out)
