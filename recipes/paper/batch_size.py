@@ -38,11 +38,13 @@ SCALES = {
                          "discusses) and 2^-4..2^1 at batch 64, slid by log2(B/64), down to 2^-4 and up to 2^5 always "
                          "(the saturated optima are 2^-3, 2^1 and 2^4)."),
     "cpu": Scale(depths=(10,), width=1, batch_sizes=(16, 64, 256, 1024),
-                 lr=LrGrid(-4, -1, reference_batch=64, floor=-3, ceiling=1), runs=1, best=1, epochs=8,
+                 lr=LrGrid(-5, -1, reference_batch=64, floor=-3, ceiling=1), runs=1, best=1, epochs=8,
                  max_train_examples=2048,
                  notes="WRN-10-1, not 16-4; batch sizes 16..1024; 8 epochs on the first 2,048 images of the 5,170-image "
                        "CIFAR-10 subset (1,024 updates at batch 16, 16 at batch 1024), tested on its 1,017 test images; "
-                       "4 learning rates per batch size; 1 run each (no best-k averaging)."),
+                       "5 learning rates per batch size (2^-5..2^-1 at batch 64: one octave below the paper's window, since "
+                       "small models at few epochs train best at lower rates, see small_batch_cpu); 1 run each (no "
+                       "best-k averaging)."),
     "smoke": Scale(depths=(10,), width=1, batch_sizes=(32, 64), lr=LrGrid(-3, -2, reference_batch=64), runs=1,
                    best=1, epochs=1, max_train_examples=128,
                    notes="a test of the machinery only (WRN-10-1, 128 images, 1 epoch, 2 learning rates, 1 run): "
