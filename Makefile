@@ -2,6 +2,9 @@
 # `make test` (install + the whole test suite, then the backend-agnostic tests under JAX).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
+# pytest-xdist workers; each file's tests stay in one worker (--dist loadfile), so a file's shared fixtures run once.
+WORKERS ?= 2
+PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile
 
 .PHONY: install demo test
 
@@ -17,5 +20,5 @@ demo: install
 		--schedule=paper --output_dir=runs/demo --export=runs/demo/saved_model
 
 test: install
-	$(PYTHON) -m pytest -q -p no:cacheprovider
-	KERAS_BACKEND=jax $(PYTHON) -m pytest -q -p no:cacheprovider tests/layers tests/models
+	$(PYTEST)
+	KERAS_BACKEND=jax $(PYTEST) tests/layers tests/models

@@ -73,7 +73,7 @@ def claims(rows):
 def _compare(values, a, b, what, higher):
     if values[a] is None or values[b] is None:
         return f"{what}: {a} or {b} has no optimum", None
-    scale, digits = (100.0, 1) if what == "test accuracy" else (1.0, 3)
+    scale, digits = common.METRICS["test_accuracy" if what == "test accuracy" else "train_loss"]
     holds = values[a] > values[b] if higher else values[a] < values[b]
     return f"{what} {a} {values[a] * scale:.{digits}f} vs {b} {values[b] * scale:.{digits}f}", holds
 

@@ -104,8 +104,8 @@ def claims(outcomes):
                              f"{at('v1_zeroinit_scalar_bias', b)}, BN {at('v1_batch_norm', b)}" for b in batches)
             checks = []
             for b in batches:
-                checks += [None if gap("v1_zeroinit", b, k) is None else gap("v1_zeroinit", b, k) < 0
-                           for k in ("v1_batch_norm", "v1_fixup")]
+                gaps = [gap("v1_zeroinit", b, k) for k in ("v1_batch_norm", "v1_fixup")]
+                checks += [None if g is None else g < 0 for g in gaps]
                 g = gap("v1_zeroinit_scalar_bias", b, "v1_zeroinit")
                 checks.append(None if g is None else g > 0)
             holds = verdict(*checks)

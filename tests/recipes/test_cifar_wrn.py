@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.cli_cases import error_lines, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 
 
@@ -18,35 +19,53 @@ def _run(tmp_path, *flags):
     )
 
 
-@pytest.mark.parametrize(
-    "flag, message",
-    [
-        ("--dataset=imagenet", "unknown dataset 'imagenet'"),
-        ("--depth=17", "depth=17"),
-        ("--width=0", "width=0"),
-        ("--normalization=group_norm", "Unknown normalization 'group_norm'"),
-        ("--init=orthogonal", "Unknown init 'orthogonal'"),
-        ("--batch_size=0", "batch_size"),
-        ("--batch_size=100", "batch_size=100 must be a multiple of ghost_batch_size=64"),
-        ("--lr=-1", "lr must be > 0"),
-        ("--momentum=1.5", "momentum"),
-        ("--weight_decay=-1", "weight_decay"),
-        ("--schedule=step", "Unknown schedule 'step'"),
-        ("--epochs=0", "epochs"),
-        ("--dropout=1.2", "dropout"),
-        ("--padding=mirror", "padding"),
-        ("--export=/", "--export=/ already exists"),
-        ("--precision=fp8", "Unknown precision 'fp8'"),
-        ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),
-        ("--virtual_cpu_devices=0", "virtual_cpu_devices must be a positive integer"),
-        ("--depth=abc", "flag --depth=abc: invalid literal for int()"),  # absl cannot parse it: still one line
-        ("--nesterov=maybe", "flag --nesterov=maybe"),
-    ],
-)
-def test_bad_flag_is_one_line_and_exit_2(tmp_path, flag, message):
+BAD_FLAGS = [
+    ("--dataset=imagenet", "unknown dataset 'imagenet'"),
+    ("--depth=17", "depth=17"),
+    ("--width=0", "width=0"),
+    ("--normalization=group_norm", "Unknown normalization 'group_norm'"),
+    ("--init=orthogonal", "Unknown init 'orthogonal'"),
+    ("--batch_size=0", "batch_size"),
+    ("--batch_size=100", "batch_size=100 must be a multiple of ghost_batch_size=64"),
+    ("--lr=-1", "lr must be > 0"),
+    ("--momentum=1.5", "momentum"),
+    ("--weight_decay=-1", "weight_decay"),
+    ("--schedule=step", "Unknown schedule 'step'"),
+    ("--epochs=0", "epochs"),
+    ("--dropout=1.2", "dropout"),
+    ("--padding=mirror", "padding"),
+    ("--export=/", "--export=/ already exists"),
+    ("--precision=fp8", "Unknown precision 'fp8'"),
+    ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),
+    ("--virtual_cpu_devices=0", "virtual_cpu_devices must be a positive integer"),
+    ("--depth=abc", "flag --depth=abc: invalid literal for int()"),  # absl cannot parse it: still one line
+    ("--nesterov=maybe", "flag --nesterov=maybe"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_flag_runs(tmp_path_factory):
+    """{flag: (output dir, result)}, every case in one process (tests/cli_cases.py)."""
+    outs = [tmp_path_factory.mktemp("bad_flag") / "out" for _ in BAD_FLAGS]
+    results = run_cases("recipes.cifar_wrn", [[f"--output_dir={out}", flag] for out, (flag, _) in zip(outs, BAD_FLAGS)])
+    return {flag: (out, result) for out, (flag, _), result in zip(outs, BAD_FLAGS, results)}
+
+
+@pytest.mark.parametrize("flag, message", BAD_FLAGS)
+def test_bad_flag_is_one_line_and_exit_2(bad_flag_runs, flag, message):
+    out, result = bad_flag_runs[flag]
+    assert result.returncode == 2, result.stderr
+    errors = error_lines(result)
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flag, message", [BAD_FLAGS[6], BAD_FLAGS[-2]])
+def test_bad_flag_in_its_own_process(tmp_path, flag, message):
+    """``python -m recipes.cifar_wrn`` itself: a value absl cannot parse, and one our checks refuse."""
     result = _run(tmp_path, flag)
     assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert not (tmp_path / "out").exists()
 

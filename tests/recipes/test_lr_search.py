@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.cli_cases import run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 from tests.search.test_plots import assert_valid_png
 
@@ -39,30 +40,45 @@ def _one_error(result, message):
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
 
 
-@pytest.mark.parametrize(
-    "flags, message",
-    [
-        (["--runs=0"], "--runs must be >= 1"),
-        (["--strategy=multi_worker"], "--strategy=multi_worker is not supported by lr_search"),
-        (["--runs=abc"], "--runs"),
-        (["--runs=4", "--best=5"], "--best must be in [1, --runs=4]"),
-        (["--best=0"], "--best must be in [1, --runs=15]"),
-        (["--lr_exponents=-3,-2,-3"], "repeated: [-3]"),
-        (["--lr_exponents=-2:-4"], "'-2:-4' is not an integer or an a:b range with a <= b"),
-        (["--lr_exponents=-4:-2,x"], "'x' is not an integer"),
-        (["--batch_sizes=0,64"], "--batch_sizes must be >= 1"),
-        (["--batch_sizes=64,64"], "repeated: [64]"),
-        (["--batch_sizes=16,6.5"], "'6.5' is not an integer"),
-        (["--lr=0.1"], "--lr is set per trial by the search grid"),
-        (["--batch_size=32"], "--batch_size is set per trial by the search grid"),
-        (["--output=figs"], "--output belongs to the plot subcommand"),
-        (["stray"], "unexpected arguments ['stray']"),
-        (["plot", "somewhere"], "plot needs --output"),
-        (["plot", "--output=figs"], "plot needs search directories"),
-    ],
-)
-def test_bad_flag_is_one_line_exit_2_nothing_written(tmp_path, flags, message):
-    _one_error(_run(f"--output_dir={tmp_path / 'out'}", *flags), message)
+BAD_FLAGS = [
+    (["--runs=0"], "--runs must be >= 1"),
+    (["--strategy=multi_worker"], "--strategy=multi_worker is not supported by lr_search"),
+    (["--runs=abc"], "--runs"),
+    (["--runs=4", "--best=5"], "--best must be in [1, --runs=4]"),
+    (["--best=0"], "--best must be in [1, --runs=15]"),
+    (["--lr_exponents=-3,-2,-3"], "repeated: [-3]"),
+    (["--lr_exponents=-2:-4"], "'-2:-4' is not an integer or an a:b range with a <= b"),
+    (["--lr_exponents=-4:-2,x"], "'x' is not an integer"),
+    (["--batch_sizes=0,64"], "--batch_sizes must be >= 1"),
+    (["--batch_sizes=64,64"], "repeated: [64]"),
+    (["--batch_sizes=16,6.5"], "'6.5' is not an integer"),
+    (["--lr=0.1"], "--lr is set per trial by the search grid"),
+    (["--batch_size=32"], "--batch_size is set per trial by the search grid"),
+    (["--output=figs"], "--output belongs to the plot subcommand"),
+    (["stray"], "unexpected arguments ['stray']"),
+    (["plot", "somewhere"], "plot needs --output"),
+    (["plot", "--output=figs"], "plot needs search directories"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_flag_runs(tmp_path_factory):
+    """[(folder, result)] of BAD_FLAGS, with --output_dir=folder/out, every case in one process (tests/cli_cases.py)."""
+    folders = [tmp_path_factory.mktemp("bad_flag") for _ in BAD_FLAGS]
+    argvs = [[f"--output_dir={folder / 'out'}", *flags] for folder, (flags, _) in zip(folders, BAD_FLAGS)]
+    return list(zip(folders, run_cases("recipes.lr_search", argvs, env=_env())))
+
+
+@pytest.mark.parametrize("case", range(len(BAD_FLAGS)), ids=[" ".join(flags) for flags, _ in BAD_FLAGS])
+def test_bad_flag_is_one_line_exit_2_nothing_written(bad_flag_runs, case):
+    folder, result = bad_flag_runs[case]
+    _one_error(result, BAD_FLAGS[case][1])
+    assert list(folder.iterdir()) == []
+
+
+def test_bad_flag_in_its_own_process(tmp_path):
+    """``python -m recipes.lr_search`` itself, with a value absl cannot parse."""
+    _one_error(_run(f"--output_dir={tmp_path / 'out'}", "--runs=abc"), "--runs")
     assert list(tmp_path.iterdir()) == []
 
 

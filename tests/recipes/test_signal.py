@@ -9,6 +9,7 @@ import sys
 import matplotlib.image
 import pytest
 
+from tests.cli_cases import error_lines, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 
 
@@ -20,16 +21,36 @@ def _run(tmp_path, *flags):
     )
 
 
-@pytest.mark.parametrize("flags, message", [
+BAD_FLAGS = [
     (["--model=wrn-17-1"], "depth=17"),
     (["--batch=1", f"--data_dir={CIFAR10_SUBSET}"], "batch must be an integer >= 2"),
     (["--data_dir=/nonexistent/folder"], "no cifar10 'train' data found"),
-])
-def test_bad_flag_is_one_line_and_exit_2(tmp_path, flags, message):
-    result = _run(tmp_path, *flags)
+]
+
+
+@pytest.fixture(scope="module")
+def bad_flag_runs(tmp_path_factory):
+    """[(output dir, result)] of BAD_FLAGS, every case in one process (tests/cli_cases.py)."""
+    outs = [tmp_path_factory.mktemp("bad_flag") / "out" for _ in BAD_FLAGS]
+    return list(zip(outs, run_cases("recipes.paper.signal", [[f"--output_dir={out}", *flags]
+                                                            for out, (flags, _) in zip(outs, BAD_FLAGS)])))
+
+
+def _one_error(result, message):
     assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1 and message in errors[0], result.stderr
+
+
+@pytest.mark.parametrize("case", range(len(BAD_FLAGS)), ids=["model", "batch", "data_dir"])
+def test_bad_flag_is_one_line_and_exit_2(bad_flag_runs, case):
+    out, result = bad_flag_runs[case]
+    _one_error(result, BAD_FLAGS[case][1])
+    assert not out.exists()
+
+
+def test_bad_flag_in_its_own_process(tmp_path):
+    _one_error(_run(tmp_path, "--model=wrn-17-1"), "depth=17")
     assert not (tmp_path / "out").exists()
 
 

@@ -121,24 +121,42 @@ def test_tpu_address_that_never_answers_times_out(monkeypatch):
         distribute.check_reachable("grpc://10.0.0.2:8470", timeout=0.2)
 
 
-@pytest.mark.parametrize(
-    "flags, message",
-    [
-        (["--strategy=tpu", "--tpu=grpc://127.0.0.1:1"], "cannot reach the TPU at grpc://127.0.0.1:1"),
-        # Unroutable: the connect check times out after 5 s, or, behind a proxy that accepts every
-        # connection, TensorFlow's first call fails; either way quickly, naming the address.
-        (["--strategy=tpu", "--tpu=grpc://10.255.255.1:8470"], "TPU at grpc://10.255.255.1:8470: "),
-        (["--strategy=mirrored", "--virtual_cpu_devices=3"], "batch_size=64 must be a multiple of the number of replicas, 3"),
-    ],
-)
-def test_cli_strategy_errors_are_one_line_and_exit_2(tmp_path, flags, message):
+STRATEGY_ERRORS = [
+    (["--strategy=tpu", "--tpu=grpc://127.0.0.1:1"], "cannot reach the TPU at grpc://127.0.0.1:1"),
+    (["--strategy=mirrored", "--virtual_cpu_devices=3"], "batch_size=64 must be a multiple of the number of replicas, 3"),
+    # Unroutable: the connect check times out after 5 s, or, behind a proxy that accepts every
+    # connection, TensorFlow's first call fails; either way quickly, naming the address.
+    (["--strategy=tpu", "--tpu=grpc://10.255.255.1:8470"], "TPU at grpc://10.255.255.1:8470: "),
+]
+
+
+@pytest.fixture(scope="module")
+def strategy_error_runs(tmp_path_factory):
+    """[(output dir, result, seconds)] of STRATEGY_ERRORS: the first in its own ``python -m``
+    process, the other two in one process (tests/cli_cases.py), in this order: the logical CPUs
+    must be configured before TensorFlow starts, and a TPU connection, even a failed one, points
+    the process's later calls at that address. Each case's seconds include TensorFlow's import."""
+    from tests.cli_cases import run_cases
+
+    outs = [tmp_path_factory.mktemp("strategy") / "out" for _ in STRATEGY_ERRORS]
     started = time.time()
-    result = _cli(tmp_path / "out", *flags, timeout=120)
-    assert time.time() - started < 90  # TensorFlow's import included; a hang would take minutes
+    own = _cli(outs[0], *STRATEGY_ERRORS[0][0], timeout=120)
+    runs = [(outs[0], own, time.time() - started)]
+    started = time.time()
+    shared = run_cases("recipes.cifar_wrn", [[f"--output_dir={out}", *flags] for out, (flags, _) in
+                                              zip(outs[1:], STRATEGY_ERRORS[1:])], env=_env(), timeout=180)
+    seconds = time.time() - started
+    return runs + [(out, result, seconds) for out, result in zip(outs[1:], shared)]
+
+
+@pytest.mark.parametrize("case", range(len(STRATEGY_ERRORS)), ids=["tpu_refused", "replicas", "tpu_unroutable"])
+def test_cli_strategy_errors_are_one_line_and_exit_2(strategy_error_runs, case):
+    out, result, seconds = strategy_error_runs[case]
+    assert seconds < 90  # TensorFlow's import included; a hang would take minutes
     assert result.returncode == 2, result.stderr[-2000:]
     errors = _error_lines(result)
-    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
-    assert not (tmp_path / "out").exists()
+    assert len(errors) == 1 and STRATEGY_ERRORS[case][1] in errors[0], result.stderr[-2000:]
+    assert not out.exists()
 
 
 @pytest.mark.slow
