@@ -113,15 +113,21 @@ def compare_at_each_batch(claim, curves, better, worse, metric):
 
 
 def saturation_claim(claim, curves):
-    """The largest optimal learning rate of each condition, ordered none < ZeroInit < ghost BN as in Figure 2a."""
-    top = {}
+    """The largest optimal learning rate of each condition, strictly ordered none < ZeroInit < ghost BN
+    as in Figure 2a ("a larger value ... an even larger value"). Cannot tell if one of them is the
+    top of its grid: the optimum could lie above it."""
+    top, capped = {}, []
     for key, curve in curves.items():
-        exps = [o.optimum("test_accuracy")["lr_exponent"] for o in curve.values()]
-        top[key] = max((e for e in exps if e is not None), default=None)
+        optima = [(o.optimum("test_accuracy")["lr_exponent"], o) for o in curve.values()]
+        optima = [(e, o) for e, o in optima if e is not None]
+        top[key] = max(e for e, _ in optima) if optima else None
+        if any(e == top[key] and e == max(o.search.grid.lr_exponents) for e, o in optima):
+            capped.append(key)
     paper = reference.SATURATED_LR_EXPONENT
     ours = ", ".join(f"{k}: 2^{top[k]} (paper 2^{paper[k]})" if top[k] is not None else f"{k}: —" for k in paper)
-    holds = None if None in top.values() else top["none"] <= top["zeroinit"] <= top["ghost_batch_norm"]
-    return common.claim(claim, f"largest optimal lr: {ours}", holds)
+    holds = None if None in top.values() or capped else top["none"] < top["zeroinit"] < top["ghost_batch_norm"]
+    return common.claim(claim, f"largest optimal lr: {ours}" + (f"; at the top of its grid: {', '.join(capped)}"
+                                                                  if capped else ""), holds)
 
 
 def sweep_table(outcomes):

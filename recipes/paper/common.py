@@ -364,7 +364,9 @@ def main(experiment):
                          "## Claims\n\n" + claims_markdown(claims)]) + "\n"
     write_text_atomic(out / "table.md", table)
     results = {**identity, "title": experiment.title, "rows": rows, "claims": claims,
-               "searches": [outcome_json(o) for o in outcomes], "seconds": round(time.time() - started, 1)}
+               "searches": [outcome_json(o) for o in outcomes],
+               "seconds": round(time.time() - started, 1),  # this invocation: a rerun that trains nothing is short
+               "trial_seconds": round(sum(r.seconds for o in outcomes for r in o.results if math.isfinite(r.seconds)), 1)}
     write_text_atomic(out / "results.json", json.dumps(jsonable(results), indent=2, allow_nan=False) + "\n")
     print(table + f"\ntable: {out / 'table.md'}  results: {out / 'results.json'}")
     missing = sum(len(o.search.grid) - len(o.results) for o in outcomes)

@@ -1,11 +1,13 @@
 """The experiments' tables and claim checks on made-up search outcomes (no training): sorting,
 formatting, and each claim's verdict both ways."""
 
+import dataclasses
 import math
 
 import pytest
 
 from recipes.paper import ablation, batch_size, common, depth, reference, small_batch
+from tfzoo.search import Grid
 
 
 def outcome(experiment, key, acc, loss=None, lr=-2, *, depth_=16, batch=64, edge=False, runs=1, diverged=False):
@@ -120,6 +122,13 @@ def test_batch_size_claims_both_ways():
     assert batch_size.proportional_claim(claims["lr_proportional"], curves, 64)["holds"] is True
     acc["none"] = 0.6
     curves = batch_size.by_condition(_sweep(batch_size.EXPERIMENT, lambda k, b: -3, lambda k, b: acc[k], (16, 64)))
+    tied = batch_size.saturation_claim(claims["lr_saturation"], curves)  # all three saturate at 2^-3: not "larger"
+    assert tied["holds"] is False and "zeroinit: 2^-3 (paper 2^1)" in tied["ours"]
+    o = curves["ghost_batch_norm"][64]  # now its optimum 2^-3 is the largest learning rate it tried
+    curves["ghost_batch_norm"][64] = common.Outcome(
+        dataclasses.replace(o.search, grid=Grid((64,), (-5, -4, -3), 1)), o.results, o.summary)
+    capped = batch_size.saturation_claim(claims["lr_saturation"], curves)
+    assert capped["holds"] is None and capped["ours"].endswith("; at the top of its grid: ghost_batch_norm")
     assert batch_size.compare_at_each_batch(claims["bn_best_test"], curves, "ghost_batch_norm", ("none",),
                                             "test_accuracy")["ours"] == "ghost batch normalization better at 0 of 2 batch sizes"
     assert batch_size.proportional_claim(claims["lr_proportional"], curves, 64)["holds"] is False

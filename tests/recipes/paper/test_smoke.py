@@ -57,6 +57,8 @@ def test_results_json_is_the_trials(smoke, name):
     out, result, _, _, _ = smoke[name]
     results = json.loads((out / "results.json").read_text())
     assert (results["experiment"], results["scale"], results["seed"]) == (name, "smoke", 0)
+    trial_seconds = [t["seconds"] for s in results["searches"] for t in s["trials"]]
+    assert results["trial_seconds"] == pytest.approx(sum(trial_seconds), abs=0.1) and min(trial_seconds) > 0
     module = _module(name)
     scale = module.SCALES["smoke"]
     assert len(results["searches"]) == len(module.CONDITIONS) * len(scale.depths) * len(scale.batch_sizes)
