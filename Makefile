@@ -2,9 +2,10 @@
 # `make test` (install + the whole test suite, then the backend-agnostic tests under JAX).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
-# pytest-xdist workers; each file's tests stay in one worker (--dist loadfile), so a file's shared fixtures run once.
+# pytest-xdist workers; each file's tests stay in one worker (--dist loadfile), so a file's shared fixtures run once,
+# and files go out slowest first (tests/conftest.py: SLOWEST_FILES; not xdist's reordering by test count).
 WORKERS ?= 2
-PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile
+PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: install demo test
 
