@@ -33,11 +33,12 @@ SCALES = {
                    max_train_examples=None,
                    notes="adds the no-normalization curve (Figure 4's \"three methods\"); the text gives no grid: "
                          "2^-4..2^1 at batch 64, slid by log2(B/64) (2^-10..2^-5 at B = 1), down to 2^-4 and up to 2^5."),
-    "cpu": Scale(depths=(10,), width=1, batch_sizes=(2, 8, 32, 128), lr=LrGrid(-5, -1, reference_batch=32),
+    "cpu": Scale(depths=(10,), width=1, batch_sizes=(2, 8, 32, 128), lr=LrGrid(-6, -1, reference_batch=32),
                  runs=1, best=1, epochs=3, max_train_examples=1024,
                  notes="WRN-10-1, not 16-4; batch sizes 2..128, not 1..1024; 3 epochs on the first 1,024 images of the "
                        "5,170-image CIFAR-10 subset (1,536 updates at B = 2, 24 at B = 128), tested on its 1,017 test "
-                       "images; 5 learning rates per batch size, 1 run each (no best-k averaging)."),
+                       "images; 6 learning rates per batch size (2^-6..2^-1 at B = 32: the first CPU run, with 2^-5..2^-1, "
+                       "found most optima without batch norm at its lower edge), 1 run each (no best-k averaging)."),
     "smoke": Scale(depths=(10,), width=1, batch_sizes=(8, 32), lr=LrGrid(-4, -3, reference_batch=32), runs=1, best=1,
                    epochs=1, max_train_examples=128,
                    notes="a test of the machinery only (WRN-10-1, 128 images, 1 epoch, 2 learning rates, 1 run): "
