@@ -134,8 +134,6 @@ def _prepare(batch_sizes, exponents):
 
 def search_main():
     checked = _check_flags()  # before importing TensorFlow
-    import keras_tuner
-
     from tfzoo.search import plots
     from tfzoo.search.tuner import search_and_report
 
@@ -143,11 +141,8 @@ def search_main():
     out = Path(FLAGS.output_dir)
     print(f"{role()}: {len(grid)} trials ({len(grid.batch_sizes)} batch sizes x {len(grid.lr_exponents)} "
           f"learning rates x {grid.runs} runs) in {out}", flush=True)
-    try:
+    with cli.search_errors_are_one_line():
         done = search_and_report(base, grid, out, search, FLAGS.best, is_worker=role() == "worker")
-    except (keras_tuner.errors.FatalError, RuntimeError) as error:
-        print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
-        sys.exit(1)
     if done is None:
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']}: the chief has no trials left", flush=True)
         return

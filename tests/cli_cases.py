@@ -36,22 +36,22 @@ print("CASES " + json.dumps(results))
 """
 
 
-class Result:
-    """What ``subprocess.run`` returns, for one case: returncode, stdout, stderr."""
-
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
 def run_cases(module, argvs, env=None, timeout=600):
-    """[Result] of ``python -m module *argv`` for each argv, all in one process."""
+    """[subprocess.CompletedProcess] of ``python -m module *argv`` for each argv, all in one process."""
     env = dict(env if env is not None else os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     child = subprocess.run([sys.executable, "-c", _SCRIPT.format(module=module)], input=json.dumps(argvs), cwd=REPO,
                            env=env, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in child.stdout.splitlines() if line.startswith("CASES ")]
     assert child.returncode == 0 and lines, child.stderr[-3000:]
-    return [Result(**r) for r in json.loads(lines[-1][len("CASES "):])]
+    return [subprocess.CompletedProcess([module, *argv], **r) for argv, r in zip(argvs, json.loads(lines[-1][len("CASES "):]))]
 
 
 def error_lines(result):
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+def assert_one_error(result, message):
+    """A bad flag's contract: exit 2 and exactly one ``error:`` line, which contains ``message``."""
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = error_lines(result)
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]

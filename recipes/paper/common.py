@@ -347,18 +347,13 @@ def main(experiment):
     print_plan(experiment, scale_name, scale, searches, out, sizes)
     if FLAGS.dry_run:
         return
-    import keras_tuner
-
     from tfzoo.training.outputs import jsonable, write_text_atomic
 
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "experiment.json", json.dumps(identity, indent=2, sort_keys=True) + "\n")
-    try:
+    with cli.search_errors_are_one_line():
         outcomes = run_searches(searches, out)
-    except (keras_tuner.errors.FatalError, RuntimeError) as error:  # FatalError: data unreadable mid-search
-        print(f"error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
-        sys.exit(1)
     body, rows, claims = experiment.report(outcomes, scale, out)
     table = "\n\n".join([f"# {experiment.title}", protocol_markdown(experiment, scale_name, scale, searches, sizes), body,
                          "## Claims\n\n" + claims_markdown(claims)]) + "\n"

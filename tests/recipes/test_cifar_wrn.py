@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.cli_cases import error_lines, run_cases
+from tests.cli_cases import assert_one_error, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 
 
@@ -54,9 +54,7 @@ def bad_flag_runs(tmp_path_factory):
 @pytest.mark.parametrize("flag, message", BAD_FLAGS)
 def test_bad_flag_is_one_line_and_exit_2(bad_flag_runs, flag, message):
     out, result = bad_flag_runs[flag]
-    assert result.returncode == 2, result.stderr
-    errors = error_lines(result)
-    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert_one_error(result, message)
     assert not out.exists()
 
 
@@ -64,9 +62,7 @@ def test_bad_flag_is_one_line_and_exit_2(bad_flag_runs, flag, message):
 def test_bad_flag_in_its_own_process(tmp_path, flag, message):
     """``python -m recipes.cifar_wrn`` itself: a value absl cannot parse, and one our checks refuse."""
     result = _run(tmp_path, flag)
-    assert result.returncode == 2, result.stderr
-    errors = error_lines(result)
-    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert_one_error(result, message)
     assert not (tmp_path / "out").exists()
 
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.cli_cases import run_cases
+from tests.cli_cases import assert_one_error as _one_error, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 from tests.search.test_plots import assert_valid_png
 
@@ -32,12 +32,6 @@ def _env(**extra):
 def _run(*args, env=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "recipes.lr_search", *args], cwd=REPO, env=env or _env(),
                           capture_output=True, text=True, timeout=timeout)
-
-
-def _one_error(result, message):
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
 
 
 BAD_FLAGS = [

@@ -9,7 +9,7 @@ import sys
 import matplotlib.image
 import pytest
 
-from tests.cli_cases import error_lines, run_cases
+from tests.cli_cases import assert_one_error as _one_error, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 
 
@@ -34,12 +34,6 @@ def bad_flag_runs(tmp_path_factory):
     outs = [tmp_path_factory.mktemp("bad_flag") / "out" for _ in BAD_FLAGS]
     return list(zip(outs, run_cases("recipes.paper.signal", [[f"--output_dir={out}", *flags]
                                                             for out, (flags, _) in zip(outs, BAD_FLAGS)])))
-
-
-def _one_error(result, message):
-    assert result.returncode == 2, result.stderr
-    errors = error_lines(result)
-    assert len(errors) == 1 and message in errors[0], result.stderr
 
 
 @pytest.mark.parametrize("case", range(len(BAD_FLAGS)), ids=["model", "batch", "data_dir"])

@@ -3,14 +3,9 @@
 
 import pytest
 
+from tests.cli_cases import assert_one_error as _one_error
 from tests.conftest import CIFAR10_SUBSET
 from tests.recipes.paper.conftest import run_experiment
-
-
-def _one_error(result, message):
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
 
 
 @pytest.mark.parametrize("name, flags, message", [

@@ -1,0 +1,28 @@
+"""recipes.cli: the exit codes every CLI shares (a bad flag: 2; a search that cannot go on: 1)."""
+
+import keras_tuner
+import pytest
+
+from recipes import cli
+
+
+def test_fail_is_one_error_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.fail("--depth=17: not 6n + 4")
+    assert stop.value.code == 2 and capsys.readouterr().err == "error: --depth=17: not 6n + 4\n"
+
+
+@pytest.mark.parametrize("error", [keras_tuner.errors.FatalError("cannot read the data\nTraceback ..."),
+                                   RuntimeError("  trial failed\nmore")])
+def test_search_that_cannot_go_on_is_one_error_line_and_exit_1(capsys, error):
+    with pytest.raises(SystemExit) as stop:
+        with cli.search_errors_are_one_line():
+            raise error
+    assert stop.value.code == 1
+    assert capsys.readouterr().err == f"error: {str(error).strip().splitlines()[0]}\n"
+
+
+def test_other_errors_are_not_swallowed():
+    with pytest.raises(ValueError, match="a bug"):
+        with cli.search_errors_are_one_line():
+            raise ValueError("a bug")
