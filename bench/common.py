@@ -55,8 +55,7 @@ def set_threads(threads):
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)  # inter-op: see --deterministic
     try:
         import torch
     except ImportError:

@@ -8,7 +8,9 @@
 A step is one parameter update of ``batch_size`` images, exactly as ``tfzoo.training.train``
 compiles it: SGD with momentum 0.9, L2 through ``add_l2``, cross-entropy from float32 logits,
 the recipe's metrics, and Keras gradient accumulation over ghost batches where the recipe
-accumulates (ghost BN or no normalization with ``ghost_batch_size < batch_size``). Inputs are
+accumulates (ghost BN or no normalization with ``ghost_batch_size < batch_size``), and on
+TensorFlow the recipe's op determinism with one inter-op thread (``--deterministic=false``:
+TensorFlow's default threads, not bit-reproducible). Inputs are
 a fixed batch of standard-normal images (what normalized images look like), so the input
 pipeline is not timed here (``bench.pipeline_throughput`` is). Steps are timed after
 ``--warmup`` untimed ones (tracing, compilation). With more than one run (``--torch``,
@@ -92,6 +94,11 @@ def keras_run(args, precision, normalization, init):
     from tfzoo.precision import precision_scope, wrap_optimizer
     from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
 
+    reproducible = None
+    if keras.backend.backend() == "tensorflow" and args.deterministic:
+        from tfzoo.training.determinism import make_deterministic
+
+        reproducible = make_deterministic()  # as tfzoo.training.train: op determinism, one inter-op thread
     keras.utils.set_random_seed(args.seed)
     options = dict(normalization=normalization, init=init, num_classes=args.num_classes,
                    input_shape=args.input_shape, ghost_batch_size=args.ghost_batch_size)
@@ -117,7 +124,7 @@ def keras_run(args, precision, normalization, init):
             loss = model.train_on_batch(x, y)  # returns numbers: the step has finished
         return float(np.ravel(loss)[0])
 
-    info = {"accumulation_steps": accumulation, "jit_compile": args.jit_compile,
+    info = {"accumulation_steps": accumulation, "jit_compile": args.jit_compile, "bit_reproducible": reproducible,
             "logits_dtype": model.output.dtype, "optimizer": type(model.optimizer).__name__}
     parameters = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     return Run("keras", precision, normalization, init, step, flops_lib.forward_flops(model) / 1e9,
@@ -193,7 +200,8 @@ def time_in_subprocesses(args, keys):
     shared = [f"--{name}={getattr(args, name)}" for name in (
         "model", "batch_size", "ghost_batch_size", "steps", "warmup", "lr", "weight_decay", "num_classes",
         "image_size", "channels", "threads", "seed", "torch_memory_format")]
-    shared += [f"--jit_compile={str(args.jit_compile).lower()}", "--peak_size=0"]
+    shared += [f"--jit_compile={str(args.jit_compile).lower()}", f"--deterministic={str(args.deterministic).lower()}",
+               "--peak_size=0"]
     results, times = {}, {key: [] for key in keys}
     for round_ in range(args.rounds):
         for key in keys if round_ % 2 == 0 else keys[::-1]:
@@ -256,6 +264,9 @@ def parse_args(argv=None):
     add("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation, caches)")
     add("--jit_compile", default="auto", choices=("auto", "true", "false"),
         help="Keras compile(jit_compile=): auto is what the recipe gets (no XLA on a CPU-only TF machine)")
+    add("--deterministic", default="true", choices=("true", "false"),
+        help="TensorFlow: as the recipe, op determinism and one inter-op thread (tfzoo.training.determinism); "
+             "false: TensorFlow's default threads, faster and not bit-reproducible")
     add("--lr", type=float, default=0.05)
     add("--weight_decay", type=float, default=5e-4)
     add("--num_classes", type=int, default=10)
@@ -284,6 +295,7 @@ def parse_args(argv=None):
         if len(parts) != 4 or any(p not in ok for p, ok in zip(parts, accepted)):
             parser.error(f"--run takes framework,precision,normalization,init. Received: {args.run!r}")
     args.jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    args.deterministic = args.deterministic == "true"
     args.input_shape = (args.image_size, args.image_size, args.channels)
     return args
 

@@ -71,9 +71,11 @@ def check_or_exit(config):
     """Validates ``config`` (see ``TrainConfig.validate``), sets up its tf.distribute strategy and
     checks that the batch splits over its replicas; returns the dataset spec, or exits 2."""
     from tfzoo import distribute
+    from tfzoo.training.determinism import make_deterministic
 
     try:
         spec = config.validate()
+        make_deterministic(config.strategy)  # before the strategy starts TensorFlow's runtime
         strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
         config.accumulation(strategy.num_replicas_in_sync)
         return spec

@@ -46,12 +46,14 @@ def test_side_by_side_with_torch(capsys):
     keras_run, torch_run = (result["runs"][f"{fw}_fp32_batch_norm_standard"] for fw in ("keras", "torch"))
     assert torch_run["parameters"] == keras_run["parameters"] == 77_850
     assert torch_run["gflops_per_image"] == keras_run["gflops_per_image"]
+    assert keras_run["bit_reproducible"] is True  # a fresh process: the recipe's one inter-op thread
     expected = round(keras_run["images_per_second"] / torch_run["images_per_second"], 3)
     assert result["ratios"]["keras_fp32_over_torch_fp32"] == expected
 
 
 @pytest.mark.parametrize("argv", [["--steps=0"], ["--precision=fp8"], ["--normalization=layer_norm"],
-                                  ["--run=keras,fp32,batch_norm"], ["--run=mxnet,fp32,batch_norm,standard"]])
+                                  ["--run=keras,fp32,batch_norm"], ["--run=mxnet,fp32,batch_norm,standard"],
+                                  ["--deterministic=maybe"]])
 def test_bad_flags_exit_2(argv):
     with pytest.raises(SystemExit) as exit_info:
         train_throughput.parse_args(argv)

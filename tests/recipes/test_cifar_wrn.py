@@ -82,4 +82,8 @@ def test_short_real_run(tmp_path):
     assert served["probabilities"].shape == (4, 10) and f"SavedModel: {tmp_path / 'sm'}" in result.stdout
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["epochs"] == 1 and results["num_train_examples"] == 256 and results["num_test_examples"] == 1017
+    assert results["bit_reproducible"] is True  # the recipe set one inter-op thread before TensorFlow started
+    from tensorflow.python.util import _pywrap_util_port  # same machine and environment as the recipe's process
+
+    assert results["machine"]["onednn"] is bool(_pywrap_util_port.IsMklEnabled())
     assert f"test accuracy {results['test_accuracy']:.4f}" in result.stdout

@@ -11,6 +11,7 @@ _EXPORTS = {
     "TrainConfig": "config",
     "EXIT_DIVERGED": "loop",
     "train": "loop",
+    "make_deterministic": "determinism",
     "accumulation_steps": "optimizer",
     "add_l2": "optimizer",
     "make_optimizer": "optimizer",

@@ -15,6 +15,7 @@ from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
+from tfzoo.training.determinism import make_deterministic
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
@@ -81,7 +82,17 @@ def machine():
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "tfzoo": tfzoo.__version__,
+        "onednn": _onednn_enabled(),  # TF_ENABLE_ONEDNN_OPTS: other kernels, other last digits
     }
+
+
+def _onednn_enabled():
+    """Whether TensorFlow runs its oneDNN kernels; None if this TensorFlow cannot say."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
@@ -99,6 +110,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     """
     started = time.time()
     spec = config.validate()
+    reproducible = make_deterministic(config.strategy)  # before the strategy starts the runtime
     strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
     accumulation = config.accumulation(strategy.num_replicas_in_sync)
     out = Path(config.output_dir)
@@ -110,13 +122,12 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
         (out / "results.json").unlink(missing_ok=True)
     with distribute.writable_dir(out, chief) as write_dir:
         return _train(config, spec, strategy, accumulation, out=out, write_dir=Path(write_dir), started=started,
-                      callbacks=callbacks, verbose=verbose)
+                      callbacks=callbacks, verbose=verbose, reproducible=reproducible)
 
 
-def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose):
+def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose, reproducible):
     """``train`` after the checks: reads checkpoints from ``out``, writes to ``write_dir``."""
     keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
     start_epoch, path = checkpoints.latest(out / "checkpoints")
     distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
     data = data_lib.training_datasets(
@@ -180,6 +191,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         "epochs": len(checkpoint.history),
         "resumed_from_epoch": start_epoch or None,
         "strategy": config.strategy,
+        "bit_reproducible": reproducible,  # tfzoo.training.determinism
         "num_replicas": strategy.num_replicas_in_sync,
         "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
         "accumulation_steps": accumulation,

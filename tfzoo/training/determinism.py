@@ -1,0 +1,47 @@
+"""Same seed, same numbers: TensorFlow's op determinism plus one inter-op thread.
+
+``tf.config.experimental.enable_op_determinism`` makes each op deterministic, but TensorFlow still
+runs a step's independent ops concurrently (inter-op parallelism), and on a CPU that alone changed
+the last bits of a WRN-16-4 step from run to run: 6 steps, same seed, 3 different losses in 4
+processes; with one inter-op thread, 4 identical. The price is measured in
+``docs/results/performance.md`` section 2 (WRN-16-4 on 2 CPU cores: about 20 % slower with
+TensorFlow's default kernels, nothing measurable with oneDNN, ``TF_ENABLE_ONEDNN_OPTS=1``).
+
+The thread count can only be set before TensorFlow's runtime starts (its first op), so
+``make_deterministic`` is called by ``train`` and by the recipes before they make their strategy.
+``$TF_NUM_INTEROP_THREADS``, if set, wins (``TF_NUM_INTEROP_THREADS=2`` buys the speed back and
+gives up bit-reproducibility). Strategies other than the default keep TensorFlow's thread count:
+their collective ops wait on inter-op threads.
+"""
+
+import os
+
+import tensorflow as tf
+from absl import logging
+
+ENV = "TF_NUM_INTEROP_THREADS"
+
+
+def make_deterministic(strategy="default"):
+    """Enables op determinism and, for the default strategy, one inter-op thread.
+
+    Returns True when a rerun with the same seed should give bit-identical numbers: one
+    inter-op thread is in force (set here, or by ``$TF_NUM_INTEROP_THREADS=1``). Returns False,
+    with a warning, when the runtime had already started with another count.
+    """
+    tf.config.experimental.enable_op_determinism()
+    if ENV in os.environ:
+        return os.environ[ENV].strip() == "1"
+    if strategy != "default":
+        return False
+    if tf.config.threading.get_inter_op_parallelism_threads() == 1:
+        return True
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        return True
+    except RuntimeError:  # the runtime has started: its thread count is fixed
+        logging.log_first_n(
+            logging.WARNING,
+            "TensorFlow's runtime started before tfzoo could set one inter-op thread, so a rerun may differ in the "
+            f"last bits. Set {ENV}=1, or call tfzoo.training.make_deterministic() before any TensorFlow op.", 1)
+        return False
