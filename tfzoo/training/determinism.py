@@ -11,7 +11,8 @@ The thread count can only be set before TensorFlow's runtime starts (its first o
 ``make_deterministic`` is called by ``train`` and by the recipes before they make their strategy.
 ``$TF_NUM_INTEROP_THREADS``, if set, wins (``TF_NUM_INTEROP_THREADS=2`` buys the speed back and
 gives up bit-reproducibility). Strategies other than the default keep TensorFlow's thread count:
-their collective ops wait on inter-op threads.
+their collective ops can block inter-op threads while they wait for the other replicas, and one
+thread has not been tried there.
 """
 
 import os
