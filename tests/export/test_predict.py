@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from tests.cli_cases import assert_one_error, error_lines
 from tests.conftest import REPO
 
 
@@ -35,9 +36,8 @@ def test_prints_top_k_like_the_serving_signature(exported, test_images, tmp_path
         assert line == f"{path}: {names[top[0]]} {probabilities[top[0]]:.3f}, {names[top[1]]} {probabilities[top[1]]:.3f}"
 
     result = _predict(f"--model={exported}", str(files[0]), str(tiny))
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert result.returncode == 2 and len(errors) == 1
-    assert errors[0].startswith(f"error: {tiny}: ") and "[8,8,1] is not compatible with expected shape [28,28,1]" in errors[0]
+    assert_one_error(result, "[8,8,1] is not compatible with expected shape [28,28,1]")
+    assert error_lines(result)[0].startswith(f"error: {tiny}: ")
 
 
 def test_bad_model_or_files_exit_2(exported, tmp_path):
@@ -51,5 +51,4 @@ def test_bad_model_or_files_exit_2(exported, tmp_path):
             (tmp_path / "a.png").write_bytes(b"")
             args[-1] = str(tmp_path / "a.png")
         result = _predict(*args)
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-        assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-1000:]
+        assert_one_error(result, message)

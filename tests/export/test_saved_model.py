@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from export.saved_model import export_saved_model, read_metadata, tf_error_line
+from tests.cli_cases import error_lines
 from tests.conftest import REPO
 
 
@@ -122,6 +123,5 @@ def test_cli_exports_and_checks_itself(run_dir, tmp_path):
     assert json.loads((tmp_path / "sm" / "assets.extra" / "tfzoo.json").read_text())["dataset"] == "fashion_mnist"
     result = subprocess.run([*cmd[:-1], "--model=nope.keras", f"--output={tmp_path / 'x'}"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=300)
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert result.returncode == 2 and errors == ["error: model file nope.keras not found (expected a .keras file written by a recipe)"]
+    assert result.returncode == 2 and error_lines(result) == ["error: model file nope.keras not found (expected a .keras file written by a recipe)"]
     assert not (tmp_path / "x").exists()

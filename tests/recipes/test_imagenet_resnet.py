@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.cli_cases import assert_one_error
 from tests.recipes.mock_imagenet import run_on_mock_imagenet
 
 
@@ -51,6 +52,5 @@ def test_defaults_are_section5(monkeypatch):
 ])
 def test_bad_flags_exit_2(tmp_path, flag, message):
     result = _run(tmp_path, flag)
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert result.returncode == 2 and len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert_one_error(result, message)
     assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from recipes.paper import imagenet, reference
+from tests.cli_cases import assert_one_error, error_lines
 from tests.recipes.mock_imagenet import run_on_mock_imagenet
 from tests.recipes.paper.test_claims import by_key, outcome
 
@@ -49,9 +50,8 @@ def test_tables_4_5_on_synthetic_imagenet(tmp_path):
 
 def test_paper_scale_refuses_a_small_imagenet(tmp_path):
     result = _run(tmp_path, "--scale=paper", f"--output_dir={tmp_path / 'out'}")
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert result.returncode == 2 and len(errors) == 1, result.stderr[-2000:]
-    assert "trains on the full ImageNet (1,281,167 training images)" in errors[0] and "has 16" in errors[0]
+    assert_one_error(result, "trains on the full ImageNet (1,281,167 training images)")
+    assert "has 16" in error_lines(result)[0]
     assert not (tmp_path / "out").exists()
 
 

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from recipes.paper import reference
+from tests.cli_cases import assert_one_error
 from tests.recipes.paper.conftest import EXPERIMENTS, trial_mtimes
 from tests.search.test_plots import assert_valid_png
 
@@ -160,7 +161,5 @@ def test_changed_protocol_is_refused(smoke):
 
     out, _, _, before, table = smoke["ablation"]
     result = run_experiment("ablation", "--scale=smoke", f"--output_dir={out}", "--seed=1")
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "holds an experiment with seed=0, not 1" in errors[0]
+    assert_one_error(result, "holds an experiment with seed=0, not 1")
     assert trial_mtimes(out) == before and (out / "table.md").read_text() == table
