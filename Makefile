@@ -5,6 +5,9 @@ PIP ?= $(PYTHON) -m pip
 # pytest-xdist workers; each file's tests stay in one worker (--dist loadfile), so a file's shared fixtures run once,
 # and files go out slowest first (tests/conftest.py: SLOWEST_FILES; not xdist's reordering by test count).
 WORKERS ?= 2
+# The bench extra's PyTorch: the CPU wheel, which lies on this machine's disk (what docs/results/performance.md used).
+# Unpinned, pip took a CUDA build here (torch 2.14.1 with 15 nvidia-* wheels). `make install TORCH=` lifts the pin.
+TORCH ?= torch==2.13.0
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: install demo test
@@ -12,7 +15,7 @@ PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfil
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; fi
-	$(PIP) install -q -e ".[test,jax,bench]"
+	$(PIP) install -q -e ".[test,jax,bench]" $(TORCH)
 
 demo: install
 	rm -rf runs/demo
