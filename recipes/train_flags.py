@@ -68,13 +68,16 @@ def is_chief(config):
 
 
 def check_or_exit(config):
-    """Validates ``config`` (see ``TrainConfig.validate``), sets up its tf.distribute strategy and
-    checks that the batch splits over its replicas; returns the dataset spec, or exits 2."""
+    """Validates ``config`` (see ``TrainConfig.validate``) and that its ``output_dir`` holds no other
+    run, sets up its tf.distribute strategy and checks that the batch splits over its replicas;
+    returns the dataset spec, or exits 2."""
     from tfzoo import distribute
     from tfzoo.training.determinism import make_deterministic
+    from tfzoo.training.loop import check_resumable
 
     try:
         spec = config.validate()
+        check_resumable(config.output_dir, config)  # another run's folder: one line, not a traceback
         make_deterministic(config.strategy)  # before the strategy starts TensorFlow's runtime
         strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
         config.accumulation(strategy.num_replicas_in_sync)

@@ -1,5 +1,6 @@
 """The CLI: bad flags fail fast with one line and exit 2, writing nothing; a short real run works."""
 
+import csv
 import json
 import os
 import subprocess
@@ -66,12 +67,20 @@ def test_bad_flag_in_its_own_process(tmp_path, flag, message):
     assert not (tmp_path / "out").exists()
 
 
+SHORT_RUN = ["--dataset=cifar10", f"--data_dir={CIFAR10_SUBSET}", "--depth=10", "--width=1", "--epochs=1",
+             "--max_train_examples=256", "--batch_size=64", "--lr=0.05"]
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    """(folder, result) of a short real run that also exports a SavedModel to folder/sm."""
+    tmp_path = tmp_path_factory.mktemp("short_run")
+    return tmp_path, _run(tmp_path, *SHORT_RUN, f"--export={tmp_path / 'sm'}")
+
+
 @pytest.mark.slow
-def test_short_real_run(tmp_path):
-    result = _run(
-        tmp_path, "--dataset=cifar10", f"--data_dir={CIFAR10_SUBSET}", "--depth=10", "--width=1",
-        "--epochs=1", "--max_train_examples=256", "--batch_size=64", "--lr=0.05", f"--export={tmp_path / 'sm'}",
-    )
+def test_short_real_run(short_run):
+    tmp_path, result = short_run
     assert result.returncode == 0, result.stderr[-2000:]
     import tensorflow as tf
 
@@ -83,7 +92,24 @@ def test_short_real_run(tmp_path):
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["epochs"] == 1 and results["num_train_examples"] == 256 and results["num_test_examples"] == 1017
     assert results["bit_reproducible"] is True  # the recipe set one inter-op thread before TensorFlow started
-    from tensorflow.python.util import _pywrap_util_port  # same machine and environment as the recipe's process
-
-    assert results["machine"]["onednn"] is bool(_pywrap_util_port.IsMklEnabled())
+    assert results["machine"]["onednn"] is (os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0")  # recipes' default
     assert f"test accuracy {results['test_accuracy']:.4f}" in result.stdout
+
+
+@pytest.mark.slow
+def test_same_seed_same_numbers(short_run, tmp_path):
+    """A second run of the same command (oneDNN kernels, the recipes' default) ends bit-identical."""
+    first_dir, _ = short_run
+    result = _run(tmp_path, *SHORT_RUN)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second = (json.loads((d / "out" / "results.json").read_text()) for d in (first_dir, tmp_path))
+    numbers = ("test_accuracy", "test_loss", "train_loss", "train_cross_entropy")
+    assert [second[k] for k in numbers] == [first[k] for k in numbers]
+    assert _history(tmp_path) == _history(first_dir) and len(_history(tmp_path)) == 1
+    assert second["bit_reproducible"] is True and second["machine"]["onednn"] == first["machine"]["onednn"]
+
+
+def _history(run_dir):
+    """history.csv's rows without the wall-clock seconds."""
+    with open(run_dir / "out" / "history.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]

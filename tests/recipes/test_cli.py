@@ -26,3 +26,18 @@ def test_other_errors_are_not_swallowed():
     with pytest.raises(ValueError, match="a bug"):
         with cli.search_errors_are_one_line():
             raise ValueError("a bug")
+
+
+def test_an_output_dir_of_another_run_is_one_error_line_and_exit_2(tmp_path, capsys):
+    import json
+
+    from recipes import train_flags
+    from tests.conftest import CIFAR10_SUBSET
+    from tfzoo.training import TrainConfig
+
+    config = TrainConfig(dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", output_dir=str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({**config.to_dict(), "lr": 0.5}))
+    with pytest.raises(SystemExit) as stop:
+        train_flags.check_or_exit(config)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith(f"error: output_dir {tmp_path} holds a run with lr=0.5, not ")

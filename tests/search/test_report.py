@@ -56,3 +56,13 @@ def test_a_directory_holding_another_search_is_refused(tmp_path):
         report.check_search(tmp_path, wider)
     with pytest.raises(ValueError, match="not a learning-rate search directory"):
         report.load(tmp_path)  # search.json but no summary.json
+
+
+def test_a_search_of_other_kernels_is_refused(tmp_path):
+    search = report.search_identity("wrn-10-1", GRID, TrainConfig(model="wrn-10-1", epochs=1))
+    assert search["onednn"] in (True, False)
+    report.write_search(tmp_path, {**search, "onednn": not search["onednn"]})
+    with pytest.raises(ValueError, match=f"the search in {tmp_path} was written with"):
+        report.check_search(tmp_path, search)
+    report.write_search(tmp_path, {k: v for k, v in search.items() if k != "onednn"})  # written before 2026-12
+    report.check_search(tmp_path, search)

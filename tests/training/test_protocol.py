@@ -137,3 +137,24 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
     (tmp_path / "run" / "config.json").write_text(json.dumps({**_config(tmp_path).to_dict(), "lr": 0.5}))
     with pytest.raises(ValueError, match="holds a run with lr=0.5"):
         train(_config(tmp_path), verbose=0)
+
+
+def test_checkpoints_written_with_other_kernels_are_refused(tmp_path):
+    """A run resumed with other CPU kernels would not end with the uninterrupted run's numbers."""
+    from tfzoo.training.determinism import onednn_enabled
+    from tfzoo.training.loop import check_resumable
+
+    config = _config(tmp_path)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (tmp_path / "run" / "config.json").write_text(config.to_json())
+    (checkpoints / "epoch_0001.keras").write_bytes(b"")
+    other = not onednn_enabled()
+    state = {"epoch": 1, "history": [], "seed_states": []}
+    (checkpoints / "epoch_0001.json").write_text(json.dumps({**state, "onednn": other}))
+    with pytest.raises(ValueError, match=rf"\(checkpoint epoch_0001.keras\) was written with .* set "
+                                         rf"TF_ENABLE_ONEDNN_OPTS={int(other)} to go on with it"):
+        train(config, verbose=0)
+    for recorded in ({"onednn": not other}, {}):  # the same kernels, or a checkpoint from before they were recorded
+        (checkpoints / "epoch_0001.json").write_text(json.dumps({**state, **recorded}))
+        check_resumable(config.output_dir, config)

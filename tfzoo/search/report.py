@@ -14,6 +14,7 @@ from pathlib import Path
 from tfzoo.search.grid import Grid, TrialSpec
 from tfzoo.search.summary import TrialResult, markdown
 from tfzoo.training import outputs
+from tfzoo.training.determinism import check_same_kernels, onednn_enabled
 
 TRIALS_COLUMNS = ("batch_size", "lr", "run", "test_accuracy", "train_loss", "diverged", "seconds")
 # Per-trial fields the grid sets; the rest of the TrainConfig is the same for every trial.
@@ -21,12 +22,13 @@ PER_TRIAL_FIELDS = ("batch_size", "lr", "output_dir")
 
 
 def search_identity(model, grid, base_config):
-    """What must not change between runs into one directory: model, grid and training config.
+    """What must not change between runs into one directory: model, grid, training config and
+    TensorFlow's CPU kernels (``onednn``: other kernels, other numbers).
 
     ``base_config.seed`` is the seed of run 0 (run r uses seed + r).
     """
     config = {k: v for k, v in base_config.to_dict().items() if k not in PER_TRIAL_FIELDS}
-    return {"model": model, "grid": grid.to_dict(), "config": config}
+    return {"model": model, "grid": grid.to_dict(), "config": config, "onednn": onednn_enabled()}
 
 
 def check_search(directory, search):
@@ -47,6 +49,7 @@ def check_search(directory, search):
                 )
         elif old != new:
             raise ValueError(f"{directory} holds a search with {key}={old!r}, not {new!r}; use a new --output_dir.")
+    check_same_kernels(previous.get("onednn"), f"the search in {directory}")  # searches before 2026-12: not recorded
 
 
 def write_search(directory, search):

@@ -8,6 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from tfzoo.training.determinism import onednn_enabled
 from tfzoo.training.outputs import save_model_atomic, write_text_atomic
 
 _NAME = re.compile(r"^epoch_(\d{4,})\.keras$")
@@ -28,6 +29,11 @@ def latest(directory):
     return max(found) if found else (0, None)
 
 
+def written_with_onednn(path):
+    """Whether the checkpoint at ``path`` was written with oneDNN's kernels; None if it does not say."""
+    return json.loads(Path(path).with_suffix(".json").read_text()).get("onednn")
+
+
 def restore(model, path):
     """Loads weights, optimizer state and dropout RNG states saved by ``EpochCheckpoint``."""
     model.load_weights(path)
@@ -42,7 +48,7 @@ def restore(model, path):
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json``
-    (history so far, dropout RNG states), each to a temporary name then renamed; keeps the
+    (history so far, dropout RNG states, the CPU kernels), each to a temporary name then renamed; keeps the
     last ``keep``. The ``.json`` is written last, so its presence marks a complete checkpoint."""
 
     def __init__(self, directory, keep=2, initial_history=None):
@@ -67,6 +73,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "history": self.history,
             "seed_states": [np.asarray(g.state).tolist() for g in _seed_generators(self.model)],
+            "onednn": onednn_enabled(),  # a resumed run must use the same kernels (loop.check_resumable)
         }
         write_text_atomic(path.with_suffix(".json"), json.dumps(state))
         self._prune()

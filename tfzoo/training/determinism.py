@@ -13,6 +13,12 @@ The thread count can only be set before TensorFlow's runtime starts (its first o
 gives up bit-reproducibility). Strategies other than the default keep TensorFlow's thread count:
 their collective ops can block inter-op threads while they wait for the other replicas, and one
 thread has not been tried there.
+
+The kernels count too: oneDNN's CPU kernels (``$TF_ENABLE_ONEDNN_OPTS``; the recipes' default,
+``recipes.prefer_onednn``) round differently from TensorFlow's default ones, so a rerun or a
+resumed run gives the same numbers only with the same kernels. ``onednn_enabled`` says which run;
+checkpoints and search directories record it, and ``check_same_kernels`` refuses to go on with
+the other ones.
 """
 
 import os
@@ -21,6 +27,8 @@ import tensorflow as tf
 from absl import logging
 
 ENV = "TF_NUM_INTEROP_THREADS"
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+_KERNELS = {True: "oneDNN's CPU kernels", False: "TensorFlow's default CPU kernels"}
 
 
 def make_deterministic(strategy="default"):
@@ -46,3 +54,24 @@ def make_deterministic(strategy="default"):
             "TensorFlow's runtime started before tfzoo could set one inter-op thread, so a rerun may differ in the "
             f"last bits. Set {ENV}=1, or call tfzoo.training.make_deterministic() before any TensorFlow op.", 1)
         return False
+
+
+def onednn_enabled():
+    """Whether this TensorFlow runs oneDNN's CPU kernels (``$TF_ENABLE_ONEDNN_OPTS``, read when it
+    starts); None if this TensorFlow cannot say."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def check_same_kernels(recorded, what):
+    """Raises ValueError if ``recorded`` (an ``onednn_enabled()`` saved with ``what``) differs from
+    this process's kernels; None on either side (not recorded, cannot say) passes."""
+    now = onednn_enabled()
+    if recorded is None or now is None or bool(recorded) == now:
+        return
+    raise ValueError(f"{what} was written with {_KERNELS[bool(recorded)]}, and this process runs {_KERNELS[now]}, "
+                     f"which round differently; set {ONEDNN_ENV}={int(bool(recorded))} to go on with it, or use a new "
+                     "--output_dir.")

@@ -15,7 +15,7 @@ from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
-from tfzoo.training.determinism import make_deterministic
+from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
@@ -57,8 +57,9 @@ class _Checkpoint(checkpoints.EpochCheckpoint):
 _LOCATION_FIELDS = ("output_dir", "tpu")
 
 
-def _check_resumable(output_dir, config):
-    """Refuses to mix a new configuration into an output_dir that holds another run's checkpoints."""
+def check_resumable(output_dir, config):
+    """Raises ValueError if ``output_dir`` holds a run with another configuration, or checkpoints
+    written with other CPU kernels (``determinism.check_same_kernels``)."""
     saved = Path(output_dir) / "config.json"
     if not saved.exists():
         return
@@ -70,6 +71,9 @@ def _check_resumable(output_dir, config):
             f"output_dir {output_dir} holds a run with {key}={old!r}, not {new!r}; "
             "use a new --output_dir or delete the old one."
         )
+    _, path = checkpoints.latest(Path(output_dir) / "checkpoints")
+    if path is not None:
+        check_same_kernels(checkpoints.written_with_onednn(path), f"output_dir {output_dir} (checkpoint {path.name})")
 
 
 def machine():
@@ -82,17 +86,8 @@ def machine():
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "tfzoo": tfzoo.__version__,
-        "onednn": _onednn_enabled(),  # TF_ENABLE_ONEDNN_OPTS: other kernels, other last digits
+        "onednn": onednn_enabled(),  # TF_ENABLE_ONEDNN_OPTS: other kernels, other numbers
     }
-
-
-def _onednn_enabled():
-    """Whether TensorFlow runs its oneDNN kernels; None if this TensorFlow cannot say."""
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-    except ImportError:
-        return None
-    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
@@ -114,7 +109,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
     accumulation = config.accumulation(strategy.num_replicas_in_sync)
     out = Path(config.output_dir)
-    _check_resumable(out, config)
+    check_resumable(out, config)
     chief = distribute.is_chief(strategy)
     if chief:
         out.mkdir(parents=True, exist_ok=True)
