@@ -17,17 +17,21 @@ pipeline is not timed here (``bench.pipeline_throughput`` is). Steps are timed a
 ``--compare``) each run gets a fresh Python process of its own, one after another (order
 reversed on every other of ``--rounds``): TensorFlow's, XLA's and PyTorch's thread pools then
 never compete inside one process (interleaved in one process, PyTorch ran several times slower).
+On TensorFlow, ``--tf_kernels`` picks the CPU kernels: ``onednn`` (what the recipes run,
+``recipes.prefer_onednn``) or ``default`` (TensorFlow's own, ``TF_ENABLE_ONEDNN_OPTS=0``);
+``auto`` is whatever this process's environment gives. A run whose kernels differ from the
+ones this process runs is timed in a child process with the variable set.
 FLOPs are the model's conv/dense multiply-adds x 2: ``gflops_per_image`` is the forward pass,
 training is counted as 3 x forward (``train_gflops_per_image``), ``achieved_gflops`` = training
 FLOPs x images/s, and ``fraction_of_peak`` divides it by the matmul peak (``bench.peak``).
 PyTorch runs eager in ``channels_last`` (``--torch_memory_format``), its faster CPU layout
 for these convolutions here. ``--compare`` times keras fp32 and bf16 and torch fp32 for the
 chosen model, then BN vs ghost BN vs none/ZeroInit in both frameworks, the input pipeline and
-the peak, and prints their ratios. The last line of the output is JSON.
+the peak, and prints their ratios; on TensorFlow it also times keras fp32 with the other
+kernels. The last line of the output is JSON.
 """
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -39,8 +43,8 @@ import numpy as np
 
 from bench import common
 from bench import flops as flops_lib
+from bench.train_plan import TF_KERNELS, kernels_in_force, plan, ratios, ratios_by_round, run_name, torch_unavailable
 
-NORMALIZATION_RUNS = (("batch_norm", "standard"), ("ghost_batch_norm", "standard"), ("none", "zeroinit"))
 CIFAR10_SUBSET = "../shared/data/cifar10-subset"
 
 
@@ -157,44 +161,18 @@ def torch_run(args, precision, normalization, init):
                torch_wrn.parameter_counts(model)[0], info)
 
 
-def torch_unavailable():
-    """None if torch is installed, else the reason (shown instead of the torch figures)."""
-    if importlib.util.find_spec("torch") is None:
-        return "torch is not installed; pip install torch (see setup.cfg's bench extra)"
-    return None
-
-
-def plan(args):
-    """The (framework, precision, normalization, init) runs this invocation times, without duplicates."""
-    if args.run:
-        return [tuple(args.run.split(","))]
-    runs = [("keras", args.precision, args.normalization, args.init)]
-    if args.compare:
-        runs = [(fw, p, args.normalization, args.init)
-                for fw, p in (("keras", "fp32"), ("keras", "bf16"), ("torch", "fp32"))]
-        runs += [(fw, "fp32", n, i) for n, i in NORMALIZATION_RUNS for fw in ("keras", "torch")]
-    elif args.torch:
-        runs.append(("torch", "fp32", args.normalization, args.init))
-    if torch_unavailable():
-        runs = [r for r in runs if r[0] != "torch"]
-    return list(dict.fromkeys(runs))
-
-
-def run_name(key):
-    return "_".join(key)
-
-
 def time_run(args, key):
-    """Builds and times one (framework, precision, normalization, init) run in this process."""
-    framework, precision, normalization, init = key
+    """Builds and times one (framework, precision, normalization, init, kernels) run in this process."""
+    framework, precision, normalization, init, kernels = key
     run = (keras_run if framework == "keras" else torch_run)(args, precision, normalization, init)
     times = common.time_calls(run, steps=args.steps, warmup=args.warmup)
-    return run.result(times, args.batch_size)
+    return dict(run.result(times, args.batch_size), kernels=kernels)
 
 
 def time_in_subprocesses(args, keys):
-    """``{key: result}`` with every run timed in a fresh process (``--run=...``), ``--rounds`` times,
-    the step times of all rounds pooled."""
+    """``{key: result}`` with every run timed in a fresh process (``--run=...``, with
+    ``TF_ENABLE_ONEDNN_OPTS`` set for the key's kernels), ``--rounds`` times, the step times of all
+    rounds pooled; ``round_step_ms`` is each round's median."""
     repo = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
     shared = [f"--{name}={getattr(args, name)}" for name in (
@@ -202,40 +180,23 @@ def time_in_subprocesses(args, keys):
         "image_size", "channels", "threads", "seed", "torch_memory_format")]
     shared += [f"--jit_compile={str(args.jit_compile).lower()}", f"--deterministic={str(args.deterministic).lower()}",
                "--peak_size=0"]
-    results, times = {}, {key: [] for key in keys}
+    results, times, rounds = {}, {key: [] for key in keys}, {key: [] for key in keys}
     for round_ in range(args.rounds):
         for key in keys if round_ % 2 == 0 else keys[::-1]:
             print(f"timing {run_name(key)} (round {round_ + 1} of {args.rounds}) ...", flush=True)
-            child = subprocess.run([sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key)}"],
-                                   capture_output=True, text=True, env=env, cwd=os.getcwd(), check=False)
+            kernels = {"TF_ENABLE_ONEDNN_OPTS": "1" if key[4] == "onednn" else "0"} if key[4] in TF_KERNELS else {}
+            child = subprocess.run([sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"],
+                                   capture_output=True, text=True, env=dict(env, **kernels), cwd=os.getcwd(),
+                                   check=False)
             if child.returncode:
                 raise RuntimeError(f"{run_name(key)} failed (exit {child.returncode}):\n{child.stderr[-3000:]}")
             results[key] = json.loads(child.stdout.strip().splitlines()[-1])
+            if results[key]["kernels"] != key[4]:
+                raise RuntimeError(f"{run_name(key)} ran TensorFlow's {results[key]['kernels']} kernels")
             times[key] += results[key]["times_s"]
-    return {key: with_timing(results[key], times[key], args.batch_size) for key in keys}
-
-
-def ratios(results, args):
-    """Speed ratios between runs of this invocation (images/s over images/s)."""
-    def ips(framework, precision, normalization=args.normalization, init=args.init):
-        run = results.get((framework, precision, normalization, init))
-        return run["images_per_second"] if run else None
-
-    def ratio(a, b):
-        return round(a / b, 3) if a and b else None
-
-    out = {
-        "keras_fp32_over_torch_fp32": ratio(ips("keras", "fp32"), ips("torch", "fp32")),
-        "keras_bf16_over_torch_fp32": ratio(ips("keras", "bf16"), ips("torch", "fp32")),
-        "keras_bf16_over_keras_fp32": ratio(ips("keras", "bf16"), ips("keras", "fp32")),
-        f"keras_{args.precision}_over_torch_fp32": ratio(ips("keras", args.precision), ips("torch", "fp32")),
-    }
-    for framework in ("keras", "torch"):
-        bn = ips(framework, "fp32", "batch_norm", "standard")
-        for normalization, init in NORMALIZATION_RUNS[1:]:
-            key = f"{framework}_{normalization}_{init}_over_batch_norm"
-            out[key] = ratio(ips(framework, "fp32", normalization, init), bn)
-    return {k: v for k, v in out.items() if v is not None}
+            rounds[key].append(results[key]["step_ms"])
+    return {key: dict(with_timing(results[key], times[key], args.batch_size), round_step_ms=rounds[key])
+            for key in keys}
 
 
 def pipeline_ratio(args, train_images_per_second):
@@ -264,6 +225,9 @@ def parse_args(argv=None):
     add("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation, caches)")
     add("--jit_compile", default="auto", choices=("auto", "true", "false"),
         help="Keras compile(jit_compile=): auto is what the recipe gets (no XLA on a CPU-only TF machine)")
+    add("--tf_kernels", default="auto", choices=("auto", *TF_KERNELS, "both"),
+        help="TensorFlow's CPU kernels: onednn (the recipes'), default (TF_ENABLE_ONEDNN_OPTS=0), both, or auto "
+             "(this process's)")
     add("--deterministic", default="true", choices=("true", "false"),
         help="TensorFlow: as the recipe, op determinism and one inter-op thread (tfzoo.training.determinism); "
              "false: TensorFlow's default threads, faster and not bit-reproducible")
@@ -294,6 +258,16 @@ def parse_args(argv=None):
                     ("standard", "skipinit", "zeroinit", "fixup"))
         if len(parts) != 4 or any(p not in ok for p, ok in zip(parts, accepted)):
             parser.error(f"--run takes framework,precision,normalization,init. Received: {args.run!r}")
+    ghost = args.normalization == "ghost_batch_norm" or args.compare or bool(args.run and "ghost_batch_norm" in args.run)
+    if ghost and args.batch_size % args.ghost_batch_size:
+        parser.error(f"ghost BN needs --batch_size a multiple of --ghost_batch_size. Received: --batch_size="
+                     f"{args.batch_size} --ghost_batch_size={args.ghost_batch_size}")
+    if args.tf_kernels != "auto":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            parser.error(f"--tf_kernels={args.tf_kernels} needs the TensorFlow backend. "
+                         f"Received: KERAS_BACKEND={keras.backend.backend()}")
     args.jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     args.deterministic = args.deterministic == "true"
     args.input_shape = (args.image_size, args.image_size, args.channels)
@@ -308,7 +282,7 @@ def main(argv=None):
     keys = plan(args)
     if args.run:  # a child of time_in_subprocesses: this run's result only
         return common.print_result(time_run(args, keys[0]))
-    if len(keys) == 1:
+    if len(keys) == 1 and keys[0][4] == kernels_in_force():
         results = {keys[0]: time_run(args, keys[0])}
     else:
         results = time_in_subprocesses(args, keys)
@@ -316,7 +290,7 @@ def main(argv=None):
     if args.peak_size:
         from bench import peak as peak_lib
 
-        peak = peak_lib.measure(args.peak_size, repeats=3)
+        peak = peak_lib.measure(args.peak_size, repeats=10)  # the best of 10: the host is noisy
         results = {key: with_timing(r, r["times_s"], args.batch_size, peak) for key, r in results.items()}
     for key, r in results.items():
         print(f"{run_name(key):42s} {r['step_ms']:9.1f} ms/step {r['images_per_second']:8.1f} img/s "
@@ -327,8 +301,12 @@ def main(argv=None):
                   flops_convention="gflops_per_image: forward conv+dense MACs x 2; training counted as 3 x forward",
                   peak=peak, ratios=ratios(results, args), **common.environment(),
                   tensorflow_imported="tensorflow" in sys.modules)
+    if main_run["kernels"] in TF_KERNELS:  # it may have run in a child process with the other kernels
+        output["onednn"] = main_run["kernels"] == "onednn"
+        output["env"] = dict(output["env"], TF_ENABLE_ONEDNN_OPTS="1" if output["onednn"] else "0")
     if len(results) > 1:
         output["runs"] = {run_name(key): r for key, r in results.items()}
+        output["ratios_by_round"] = ratios_by_round(results, args)
     if (args.compare or args.torch) and torch_unavailable():
         output["torch_skipped"] = torch_unavailable()
     if args.compare:
@@ -336,7 +314,8 @@ def main(argv=None):
         print(f"input pipeline: {output['pipeline'].get('images_per_second')} img/s, "
               f"{output['pipeline'].get('over_training')} x what keras fp32 training consumes")
     for key, value in output["ratios"].items():
-        print(f"{key:42s} {value:.3f}")
+        by_round = output.get("ratios_by_round", {}).get(key)
+        print(f"{key:42s} {value:.3f}" + (f"  (rounds: {', '.join(f'{v:.3f}' for v in by_round)})" if by_round else ""))
     return common.print_result(output)
 
 

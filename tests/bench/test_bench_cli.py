@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bench import inference, pipeline_throughput, train_throughput
+from bench import inference, pipeline_throughput, train_plan, train_throughput
 from tests.conftest import CIFAR10_SUBSET, REPO
 
 TINY = ["--model=wrn-10-1", "--batch_size=16", "--steps=2", "--warmup=1", "--peak_size=128"]
@@ -43,7 +43,8 @@ def test_ghost_batches_accumulate_as_the_recipe_does(capsys):
 def test_side_by_side_with_torch(capsys):
     pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
     result = train_throughput.main([*TINY, "--torch", "--peak_size=0", "--steps=1"])
-    keras_run, torch_run = (result["runs"][f"{fw}_fp32_batch_norm_standard"] for fw in ("keras", "torch"))
+    keras_run = result["runs"][f"keras_fp32_batch_norm_standard_{result['kernels']}"]
+    torch_run = result["runs"]["torch_fp32_batch_norm_standard"]
     assert torch_run["parameters"] == keras_run["parameters"] == 77_850
     assert torch_run["gflops_per_image"] == keras_run["gflops_per_image"]
     assert keras_run["bit_reproducible"] is True  # a fresh process: the recipe's one inter-op thread
@@ -51,9 +52,39 @@ def test_side_by_side_with_torch(capsys):
     assert result["ratios"]["keras_fp32_over_torch_fp32"] == expected
 
 
+def test_compare_times_both_tensorflow_kernels():
+    keys = train_plan.plan(train_throughput.parse_args(["--compare", "--tf_kernels=onednn"]))
+    assert keys[:2] == [("keras", "fp32", "batch_norm", "standard", kernels) for kernels in ("onednn", "default")]
+    both = train_plan.plan(train_throughput.parse_args(["--torch", "--tf_kernels=both"]))
+    assert both == [keys[0], keys[1], ("torch", "fp32", "batch_norm", "standard", "-")]
+    keys = keys[:1] + keys[2:] + keys[1:2]  # the other kernels' run last, to test ratios() whatever the order
+    assert ("torch", "fp32", "batch_norm", "standard", "-") in keys and len(keys) == len(set(keys)) == 8
+    results = {key: {"images_per_second": 10.0} for key in keys}
+    results[keys[-1]] = {"images_per_second": 8.0}
+    results[("torch", "fp32", "batch_norm", "standard", "-")] = {"images_per_second": 5.0}
+    ratios = train_plan.ratios(results, train_throughput.parse_args(["--compare"]))
+    assert ratios["keras_fp32_onednn_over_default"] == 1.25 and ratios["keras_fp32_over_torch_fp32"] == 2.0
+    assert ratios["keras_fp32_default_over_torch_fp32"] == 1.6
+    by_round = {key: {"round_step_ms": [100.0, 200.0]} for key in keys}
+    by_round[keys[-1]] = {"round_step_ms": [125.0, 100.0]}  # slower, then faster than oneDNN
+    assert train_plan.ratios_by_round(by_round, train_throughput.parse_args(["--compare"]))[
+        "keras_fp32_onednn_over_default"] == [1.25, 0.5]
+    assert train_plan.run_name(keys[-1]) == "keras_fp32_batch_norm_standard_default"
+    assert train_plan.run_name(keys[2]) == "torch_fp32_batch_norm_standard"
+
+
+def test_other_kernels_run_in_a_child_process(capsys):
+    other = "default" if train_plan.kernels_in_force() == "onednn" else "onednn"
+    result = train_throughput.main([*TINY, f"--tf_kernels={other}", "--peak_size=0", "--steps=1"])
+    assert result["kernels"] == other and result["onednn"] is (other == "onednn")
+    assert result["env"]["TF_ENABLE_ONEDNN_OPTS"] == ("1" if other == "onednn" else "0")
+    assert "runs" not in result and len(result["times_s"]) == 1
+
+
 @pytest.mark.parametrize("argv", [["--steps=0"], ["--precision=fp8"], ["--normalization=layer_norm"],
                                   ["--run=keras,fp32,batch_norm"], ["--run=mxnet,fp32,batch_norm,standard"],
-                                  ["--deterministic=maybe"]])
+                                  ["--deterministic=maybe"], ["--tf_kernels=mkl"],
+                                  ["--normalization=ghost_batch_norm", "--batch_size=48"]])
 def test_bad_flags_exit_2(argv):
     with pytest.raises(SystemExit) as exit_info:
         train_throughput.parse_args(argv)
