@@ -4,9 +4,9 @@ Importing this package, which every ``python -m recipes.…``, ``export.…`` an
 before TensorFlow starts, makes oneDNN TensorFlow's CPU kernels (``TF_ENABLE_ONEDNN_OPTS=1``)
 unless the variable is already set. TensorFlow turns them on by itself only on CPUs with
 AVX512-VNNI, AMX and the like; on the 2-core AVX2 machine of ``docs/results/performance.md``
-they trained every WRN tried 1.2-1.5x faster and stayed bit-reproducible, with other last
-digits than TensorFlow's default kernels (``TF_ENABLE_ONEDNN_OPTS=0`` gives those back, and
-the results committed before 2026-12 were made with them). ``results.json`` records which ran
+they trained the WRNs tried 1.18-1.49x faster and stayed bit-reproducible, with other numbers
+than TensorFlow's default kernels (``TF_ENABLE_ONEDNN_OPTS=0`` gives those back, and the
+results committed before 2026-12 were made with them). ``results.json`` records which ran
 (``machine.onednn``).
 """
 

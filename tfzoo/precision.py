@@ -7,6 +7,10 @@ in 16 bits while variables stay float32, and the classifier keeps float32 logits
 exponent needs dynamic loss scaling (``wrap_optimizer``); bfloat16 has float32's range and
 does not. The policy is global Keras state read when layers are built: build the model inside
 ``precision_scope`` (or after ``set_precision``).
+
+On a CPU without 16-bit arithmetic the mixed policies only add casts: the recipe's bf16
+WRN-16-4 step was 12.7x slower than fp32 on an AVX2 CPU (``docs/results/performance.md``);
+``cpu_warning`` says so before training starts.
 """
 
 import contextlib
@@ -16,6 +20,8 @@ import keras
 PRECISIONS = ("fp32", "bf16", "fp16")
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 COMPUTE_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+# /proc/cpuinfo flags of x86 CPUs that compute in 16 bits (not just convert, as f16c does).
+ARITHMETIC_FLAGS = {"bf16": ("avx512_bf16", "amx_bf16"), "fp16": ("avx512_fp16", "amx_fp16")}
 
 
 def check_precision(precision):
@@ -70,3 +76,28 @@ def precision_of(model):
                     return precision
             break
     raise ValueError(f"cannot tell the precision of model {model.name!r}: no float32/16 convolution found")
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The first CPU's feature flags from ``cpuinfo``; None where it cannot be read (not Linux)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return set(value.split())
+    except OSError:
+        pass
+    return None
+
+
+def cpu_warning(precision, flags):
+    """A one-line warning when ``precision`` is 16-bit and a CPU with ``flags`` (``cpu_flags()``)
+    has no arithmetic for it; None otherwise, and when the flags are unknown or not x86's."""
+    if check_precision(precision) == "fp32" or not flags or "avx" not in flags:
+        return None
+    if any(flag in flags for flag in ARITHMETIC_FLAGS[precision]):
+        return None
+    return (f"--precision={precision} on a CPU without {precision} arithmetic (none of "
+            f"{', '.join(ARITHMETIC_FLAGS[precision])}): the mixed policy only adds casts, and bf16 ran 12.7x slower "
+            "than fp32 on such a CPU (docs/results/performance.md); train in fp32 here")

@@ -18,6 +18,28 @@ def test_unknown_precision_names_the_accepted_ones():
         precision.set_precision("fp8")
 
 
+@pytest.mark.parametrize("name, flags, warns", [
+    ("bf16", {"avx", "avx2", "fma", "f16c"}, True),      # this machine's AMD EPYC: converts, does not compute
+    ("fp16", {"avx", "avx2", "f16c"}, True),
+    ("bf16", {"avx", "avx512f", "avx512_bf16"}, False),
+    ("fp16", {"avx", "amx_fp16"}, False),
+    ("fp32", {"avx"}, False),
+    ("bf16", None, False),                               # flags unknown (no /proc/cpuinfo)
+    ("bf16", {"fp", "asimd", "bf16"}, False),            # not x86: not judged
+])
+def test_cpu_warning_for_16_bits_without_the_arithmetic(name, flags, warns):
+    warning = precision.cpu_warning(name, flags)
+    assert (warning is not None) is warns
+    if warns:
+        assert warning.startswith(f"--precision={name} on a CPU without {name} arithmetic") and "fp32" in warning
+
+
+def test_cpu_flags_reads_cpuinfo(tmp_path):
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: X\nflags\t\t: fpu avx avx2 fma\n")
+    assert precision.cpu_flags(tmp_path / "cpuinfo") == {"fpu", "avx", "avx2", "fma"}
+    assert precision.cpu_flags(tmp_path / "missing") is None
+
+
 def test_scope_restores_the_policy_even_after_an_error():
     with pytest.raises(RuntimeError):
         with precision.precision_scope("bf16"):

@@ -11,7 +11,7 @@ from tests.conftest import CIFAR10_SUBSET
 @pytest.mark.slow
 @pytest.mark.parametrize("precision, policy, compute", [("bf16", "mixed_bfloat16", "bfloat16"),
                                                          ("fp16", "mixed_float16", "float16")])
-def test_mixed_precision_run_trains_and_saves(tmp_path, precision, policy, compute):
+def test_mixed_precision_run_trains_and_saves(tmp_path, caplog, precision, policy, compute):
     import keras
 
     import tfzoo  # noqa: F401  (registers the layers for load_model)
@@ -22,6 +22,10 @@ def test_mixed_precision_run_trains_and_saves(tmp_path, precision, policy, compu
         epochs=1, max_train_examples=128, batch_size=64, lr=0.05, precision=precision, output_dir=str(tmp_path / "run"),
     )
     results = train(config, verbose=0)
+    from tfzoo.precision import cpu_flags, cpu_warning
+
+    warning = cpu_warning(precision, cpu_flags())  # on this machine's AVX2 CPU: a warning for both
+    assert (warning in caplog.text) if warning else ("arithmetic" not in caplog.text)
     assert not results["diverged"] and np.isfinite(results["train_loss"]) and 0 <= results["test_accuracy"] <= 1
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")

@@ -9,11 +9,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
-from tfzoo.precision import precision_scope, wrap_optimizer
+from tfzoo.precision import cpu_flags, cpu_warning, precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
 from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
 from tfzoo.training.config import TrainConfig
@@ -110,6 +111,10 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     accumulation = config.accumulation(strategy.num_replicas_in_sync)
     out = Path(config.output_dir)
     check_resumable(out, config)
+    if not tf.config.list_logical_devices("GPU") and config.strategy != "tpu":
+        warning = cpu_warning(config.precision, cpu_flags())
+        if warning:
+            logging.warning(warning)
     chief = distribute.is_chief(strategy)
     if chief:
         out.mkdir(parents=True, exist_ok=True)
