@@ -7,6 +7,8 @@ import statistics
 import sys
 import time
 
+from recipes import ONEDNN_ENV
+
 # CPU features that decide how fast fp32/bf16/fp16 convolutions and matmuls can run.
 CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "avx_vnni", "amx_bf16",
                 "amx_tile", "amx_fp16", "f16c")
@@ -14,18 +16,15 @@ CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_
 
 def cpu_info():
     """Model name, logical CPUs and the relevant ``/proc/cpuinfo`` flags (empty off Linux)."""
-    model, flags = platform.processor() or platform.machine(), set()
+    from tfzoo.precision import cpu_flags
+
+    model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() == "flags":
-                    flags = set(value.split())
-                    break
+            model = next((line.partition(":")[2].strip() for line in f if line.startswith("model name")), model)
     except OSError:
         pass
+    flags = cpu_flags() or set()
     return {"cpu": model, "cpu_count": os.cpu_count(), "cpu_flags": [f for f in CPU_FEATURES if f in flags]}
 
 
@@ -38,10 +37,10 @@ def environment():
         if module in sys.modules:
             info[module] = getattr(sys.modules[module], "__version__", "?")
     if "tensorflow" in sys.modules:
-        from tensorflow.python.util import _pywrap_util_port
+        from tfzoo.training.determinism import onednn_enabled
 
-        info["onednn"] = bool(_pywrap_util_port.IsMklEnabled())  # TF_ENABLE_ONEDNN_OPTS, read at import
-    info["env"] = {k: os.environ[k] for k in ("TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+        info["onednn"] = onednn_enabled()  # TF_ENABLE_ONEDNN_OPTS, read when TensorFlow starts
+    info["env"] = {k: os.environ[k] for k in (ONEDNN_ENV, "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                                                "TF_NUM_INTEROP_THREADS", "XLA_FLAGS") if k in os.environ}
     info["load_average"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return {**cpu_info(), **info}

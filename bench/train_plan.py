@@ -24,9 +24,9 @@ def kernels_in_force():
 
     if keras.backend.backend() != "tensorflow":
         return "-"
-    from tensorflow.python.util import _pywrap_util_port
+    from tfzoo.training.determinism import onednn_enabled
 
-    return "onednn" if _pywrap_util_port.IsMklEnabled() else "default"
+    return "onednn" if onednn_enabled() else "default"
 
 
 def plan(args):

@@ -44,6 +44,7 @@ import numpy as np
 from bench import common
 from bench import flops as flops_lib
 from bench.train_plan import TF_KERNELS, kernels_in_force, plan, ratios, ratios_by_round, run_name, torch_unavailable
+from recipes import ONEDNN_ENV
 
 CIFAR10_SUBSET = "../shared/data/cifar10-subset"
 
@@ -184,7 +185,7 @@ def time_in_subprocesses(args, keys):
     for round_ in range(args.rounds):
         for key in keys if round_ % 2 == 0 else keys[::-1]:
             print(f"timing {run_name(key)} (round {round_ + 1} of {args.rounds}) ...", flush=True)
-            kernels = {"TF_ENABLE_ONEDNN_OPTS": "1" if key[4] == "onednn" else "0"} if key[4] in TF_KERNELS else {}
+            kernels = {ONEDNN_ENV: "1" if key[4] == "onednn" else "0"} if key[4] in TF_KERNELS else {}
             child = subprocess.run([sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"],
                                    capture_output=True, text=True, env=dict(env, **kernels), cwd=os.getcwd(),
                                    check=False)
@@ -303,7 +304,7 @@ def main(argv=None):
                   tensorflow_imported="tensorflow" in sys.modules)
     if main_run["kernels"] in TF_KERNELS:  # it may have run in a child process with the other kernels
         output["onednn"] = main_run["kernels"] == "onednn"
-        output["env"] = dict(output["env"], TF_ENABLE_ONEDNN_OPTS="1" if output["onednn"] else "0")
+        output["env"] = dict(output["env"], **{ONEDNN_ENV: "1" if output["onednn"] else "0"})
     if len(results) > 1:
         output["runs"] = {run_name(key): r for key, r in results.items()}
         output["ratios_by_round"] = ratios_by_round(results, args)
