@@ -10,7 +10,7 @@ WORKERS ?= 2
 TORCH ?= torch==2.13.0
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: install demo test
+.PHONY: install demo test gpu-wheels
 
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
@@ -26,3 +26,16 @@ demo: install
 test: install
 	$(PYTEST)
 	KERAS_BACKEND=jax $(PYTEST) tests/layers tests/models
+
+# Wheels for bench/gpu_figures.py's GPU machine (Python 3.12 with JAX; no TensorFlow, no Keras, no package registry):
+# the versions installed here of Keras and of the two packages it needs that that machine lacks.
+GPU_WHEELS = keras namex optree
+GPU_PLATFORMS = manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64
+
+gpu-wheels:
+	rm -rf .whl .whl.tmp
+	$(PIP) download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		$(addprefix --platform ,$(GPU_PLATFORMS)) -d .whl.tmp \
+		$$(for p in $(GPU_WHEELS); do printf '%s==%s ' $$p \
+			"$$($(PYTHON) -c "import importlib.metadata as m; print(m.version('$$p'))")"; done)
+	mv .whl.tmp .whl && ls .whl

@@ -40,6 +40,10 @@ def environment():
         from tfzoo.training.determinism import onednn_enabled
 
         info["onednn"] = onednn_enabled()  # TF_ENABLE_ONEDNN_OPTS, read when TensorFlow starts
+    if info["backend"] == "jax":
+        import jax
+
+        info["accelerator"] = sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()})
     info["env"] = {k: os.environ[k] for k in (ONEDNN_ENV, "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                                                "TF_NUM_INTEROP_THREADS", "XLA_FLAGS") if k in os.environ}
     info["load_average"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None

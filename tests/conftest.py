@@ -33,6 +33,7 @@ SLOWEST_FILES = (
     "tests/training/test_protocol.py",
     "tests/recipes/test_imagenet_resnet.py",
     "tests/bench/test_bench_cli.py",
+    "tests/bench/test_gpu_figures.py",
     "tests/recipes/test_cifar_wrn.py",
 )
 
