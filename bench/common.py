@@ -50,6 +50,13 @@ def environment():
     return {**cpu_info(), **info}
 
 
+def child_env(**extra):
+    """This process's environment for a ``python -m bench.…`` child: the repository first on
+    ``PYTHONPATH`` (the child finds ``bench`` and ``tfzoo`` from any working directory), plus ``extra``."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])), **extra)
+
+
 def set_threads(threads):
     """Intra-op threads for TensorFlow (if it is the backend) and PyTorch (if installed); call
     before any TensorFlow op runs. JAX's CPU threads are set with ``XLA_FLAGS`` instead."""

@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.common import child_env
+
 REPO = Path(__file__).resolve().parents[1]
 WRN = dict(model="wrn-16-4", image_size=32, num_classes=10, batch_size=64)
 RESNET = dict(model="resnet50_v1", image_size=224, num_classes=1000, batch_size=256)
@@ -70,9 +72,8 @@ def figure_flags(flags, steps, warmup, smoke=False):
 
 def run_child(module, args, timeout_s):
     """``(json of the last stdout line, None)`` or ``(None, one-line error)`` of ``python -m module``."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     try:
-        child = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+        child = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=child_env(),
                                cwd=REPO, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         return None, f"timed out after {timeout_s:.0f} s"

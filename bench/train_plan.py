@@ -100,3 +100,12 @@ def ratios_by_round(results, args):
     if len(per_round) < 2:
         return {}
     return {name: [values[name] for values in per_round] for name in per_round[0]}
+
+
+def ratios_by_step(results, args):
+    """Each ratio of ``ratios`` computed from the i-th step of every run (``--interleave=step``,
+    where those steps were timed one after another): ``{name: [ratio of step 0, ...]}``."""
+    steps = min(len(r["times_s"]) for r in results.values())
+    per_step = [ratios({key: {"images_per_second": args.batch_size / r["times_s"][i]} for key, r in results.items()},
+                       args) for i in range(steps)]
+    return {name: [values.get(name) for values in per_step] for name in per_step[0]} if per_step else {}

@@ -3,6 +3,7 @@
     python -m bench.train_throughput --model=wrn-16-4 --normalization=batch_norm --init=standard \\
         --batch_size=64 --steps=15 --precision=fp32            # or bf16, fp16; --torch adds the twin
     python -m bench.train_throughput --compare --model=wrn-16-4 --batch_size=64 --steps=15
+    python -m bench.train_throughput --torch --model=wrn-16-4 --steps=40 --interleave=step   # paired steps
     KERAS_BACKEND=jax python -m bench.train_throughput --model=wrn-16-4 --precision=fp32
 
 A step is one parameter update of ``batch_size`` images, exactly as ``tfzoo.training.train``
@@ -17,6 +18,9 @@ pipeline is not timed here (``bench.pipeline_throughput`` is). Steps are timed a
 ``--compare``) each run gets a fresh Python process of its own, one after another (order
 reversed on every other of ``--rounds``): TensorFlow's, XLA's and PyTorch's thread pools then
 never compete inside one process (interleaved in one process, PyTorch ran several times slower).
+``--interleave=step`` keeps all runs alive at once, each in its own process, and times them one
+step each in turn (``bench.interleave``), so that every ratio is also measured step by step
+(``paired_ratios``), which the host's slow drift does not move.
 On TensorFlow, ``--tf_kernels`` picks the CPU kernels: ``onednn`` (what the recipes run,
 ``recipes.prefer_onednn``) or ``default`` (TensorFlow's own, ``TF_ENABLE_ONEDNN_OPTS=0``);
 ``auto`` is whatever this process's environment gives. A run whose kernels differ from the
@@ -37,13 +41,13 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from bench import common
+from bench import common, interleave
 from bench import flops as flops_lib
-from bench.train_plan import TF_KERNELS, kernels_in_force, plan, ratios, ratios_by_round, run_name, torch_unavailable
+from bench.train_plan import (TF_KERNELS, kernels_in_force, plan, ratios, ratios_by_round, ratios_by_step, run_name,
+                              torch_unavailable)
 from recipes import ONEDNN_ENV
 
 CIFAR10_SUBSET = "../shared/data/cifar10-subset"
@@ -166,38 +170,64 @@ def time_run(args, key):
     """Builds and times one (framework, precision, normalization, init, kernels) run in this process."""
     framework, precision, normalization, init, kernels = key
     run = (keras_run if framework == "keras" else torch_run)(args, precision, normalization, init)
-    times = common.time_calls(run, steps=args.steps, warmup=args.warmup)
+    if args.serve:  # a child of time_step_by_step: one timed step per request
+        times = interleave.serve(run, args.warmup)
+    else:
+        times = common.time_calls(run, steps=args.steps, warmup=args.warmup)
     return dict(run.result(times, args.batch_size), kernels=kernels)
 
 
-def time_in_subprocesses(args, keys):
-    """``{key: result}`` with every run timed in a fresh process (``--run=...``, with
-    ``TF_ENABLE_ONEDNN_OPTS`` set for the key's kernels), ``--rounds`` times, the step times of all
-    rounds pooled; ``round_step_ms`` is each round's median."""
-    repo = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
+def child_argv(args, key):
+    """The command line that times ``key`` in a child process (``--run=...``)."""
     shared = [f"--{name}={getattr(args, name)}" for name in (
         "model", "batch_size", "ghost_batch_size", "steps", "warmup", "lr", "weight_decay", "num_classes",
         "image_size", "channels", "threads", "seed", "torch_memory_format")]
     shared += [f"--jit_compile={str(args.jit_compile).lower()}", f"--deterministic={str(args.deterministic).lower()}",
                "--peak_size=0"]
+    return [sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"]
+
+
+def child_env(key):
+    """This process's environment, the repository on ``PYTHONPATH``, ``TF_ENABLE_ONEDNN_OPTS`` for ``key``'s kernels."""
+    if key[4] in TF_KERNELS:
+        return common.child_env(**{ONEDNN_ENV: "1" if key[4] == "onednn" else "0"})
+    return common.child_env()
+
+
+def child_result(key, line):
+    """A child's JSON result line, checked to have run the key's kernels."""
+    result = json.loads(line)
+    if result["kernels"] != key[4]:
+        raise RuntimeError(f"{run_name(key)} ran TensorFlow's {result['kernels']} kernels")
+    return result
+
+
+def time_in_subprocesses(args, keys):
+    """``{key: result}`` with every run timed in a fresh process, ``--rounds`` times, the step
+    times of all rounds pooled; ``round_step_ms`` is each round's median."""
     results, times, rounds = {}, {key: [] for key in keys}, {key: [] for key in keys}
     for round_ in range(args.rounds):
         for key in keys if round_ % 2 == 0 else keys[::-1]:
             print(f"timing {run_name(key)} (round {round_ + 1} of {args.rounds}) ...", flush=True)
-            kernels = {ONEDNN_ENV: "1" if key[4] == "onednn" else "0"} if key[4] in TF_KERNELS else {}
-            child = subprocess.run([sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"],
-                                   capture_output=True, text=True, env=dict(env, **kernels), cwd=os.getcwd(),
-                                   check=False)
+            child = subprocess.run(child_argv(args, key), capture_output=True, text=True, env=child_env(key),
+                                   cwd=os.getcwd(), check=False)
             if child.returncode:
                 raise RuntimeError(f"{run_name(key)} failed (exit {child.returncode}):\n{child.stderr[-3000:]}")
-            results[key] = json.loads(child.stdout.strip().splitlines()[-1])
-            if results[key]["kernels"] != key[4]:
-                raise RuntimeError(f"{run_name(key)} ran TensorFlow's {results[key]['kernels']} kernels")
+            results[key] = child_result(key, child.stdout.strip().splitlines()[-1])
             times[key] += results[key]["times_s"]
             rounds[key].append(results[key]["step_ms"])
     return {key: dict(with_timing(results[key], times[key], args.batch_size), round_step_ms=rounds[key])
             for key in keys}
+
+
+def time_step_by_step(args, keys):
+    """``{key: result}`` with all runs alive at once in child processes, timed one step each in
+    turn (``bench.interleave``); ``times_s[i]`` of all runs are the i-th, paired steps."""
+    names = [run_name(key) for key in keys]
+    out = interleave.time_interleaved(names, [child_argv(args, key) for key in keys], [child_env(key) for key in keys],
+                                      args.steps, os.getcwd())
+    return {key: with_timing(child_result(key, out[name][0]), out[name][1], args.batch_size)
+            for key, name in zip(keys, names)}
 
 
 def pipeline_ratio(args, train_images_per_second):
@@ -242,10 +272,14 @@ def parse_args(argv=None):
     add("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"),
         help="PyTorch's activation layout: channels_last (NHWC, its faster CPU path here) or contiguous (NCHW)")
     add("--rounds", type=int, default=1, help="with several runs: repeat them, order reversed every other round")
+    add("--interleave", default="process", choices=("process", "step"),
+        help="with several runs: process (each run in a fresh process, one after another, --rounds times) or step "
+             "(all runs alive at once, one step each in turn; adds step-by-step paired ratios)")
     add("--threads", type=int, default=0, help="intra-op threads for TensorFlow and PyTorch (0: their defaults)")
     add("--peak_size", type=int, default=2048, help="matmul side for the peak GFLOP/s (0: skip)")
     add("--data_dir", default=CIFAR10_SUBSET, help="CIFAR-10 release for the pipeline figure of --compare")
     add("--run", default=None, help="internal: time one 'framework,precision,normalization,init' run here")
+    add("--serve", action="store_true", help="internal, with --run: time one step per 'step' line read from stdin")
     add("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for name in ("batch_size", "ghost_batch_size", "steps", "image_size", "channels", "rounds"):
@@ -253,6 +287,11 @@ def parse_args(argv=None):
             parser.error(f"--{name} must be >= 1. Received: {getattr(args, name)}")
     if args.warmup < 0 or args.threads < 0 or args.peak_size < 0:
         parser.error("--warmup, --threads and --peak_size must be >= 0")
+    if args.interleave == "step" and args.rounds > 1:
+        parser.error(f"--rounds={args.rounds} repeats whole processes, which --interleave=step does not; "
+                     "give the steps with --steps")
+    if args.serve and not args.run:
+        parser.error("--serve is internal: it needs --run")
     if args.run:
         parts = args.run.split(",")
         accepted = (("keras", "torch"), ("fp32", "bf16", "fp16"), ("batch_norm", "ghost_batch_norm", "none"),
@@ -285,6 +324,8 @@ def main(argv=None):
         return common.print_result(time_run(args, keys[0]))
     if len(keys) == 1 and keys[0][4] == kernels_in_force():
         results = {keys[0]: time_run(args, keys[0])}
+    elif args.interleave == "step":
+        results = time_step_by_step(args, keys)
     else:
         results = time_in_subprocesses(args, keys)
     peak = None
@@ -308,6 +349,9 @@ def main(argv=None):
     if len(results) > 1:
         output["runs"] = {run_name(key): r for key, r in results.items()}
         output["ratios_by_round"] = ratios_by_round(results, args)
+        output["interleave"] = args.interleave
+        if args.interleave == "step":
+            output["paired_ratios"] = interleave.paired(ratios_by_step(results, args))
     if (args.compare or args.torch) and torch_unavailable():
         output["torch_skipped"] = torch_unavailable()
     if args.compare:
@@ -315,8 +359,11 @@ def main(argv=None):
         print(f"input pipeline: {output['pipeline'].get('images_per_second')} img/s, "
               f"{output['pipeline'].get('over_training')} x what keras fp32 training consumes")
     for key, value in output["ratios"].items():
-        by_round = output.get("ratios_by_round", {}).get(key)
-        print(f"{key:42s} {value:.3f}" + (f"  (rounds: {', '.join(f'{v:.3f}' for v in by_round)})" if by_round else ""))
+        by_round, by_step = output.get("ratios_by_round", {}).get(key), output.get("paired_ratios", {}).get(key)
+        note = f"  (rounds: {', '.join(f'{v:.3f}' for v in by_round)})" if by_round else ""
+        if by_step:
+            note = f"  (step by step: median {by_step['median']:.3f}, quartiles {by_step['q1']:.3f}-{by_step['q3']:.3f})"
+        print(f"{key:42s} {value:.3f}{note}")
     return common.print_result(output)
 
 
