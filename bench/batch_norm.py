@@ -1,0 +1,161 @@
+"""One training-mode BN layer, forward and backward, at WRN-16-4's shapes: where Keras's BN step time goes.
+
+    python -m bench.batch_norm                     # Keras, TensorFlow's fused kernel, PyTorch (child process)
+    python -m bench.batch_norm --impl=keras --shapes=64x32x32x64
+
+The step-level profile (``docs/results/performance.md`` A3) puts the gap between Keras and PyTorch
+with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
+and the gradient of ``sum(y * u)`` (``u`` a fixed random upstream gradient; ``sum(y * y)`` would
+be constant) with respect to ``x``, gamma and beta, for
+
+- ``keras``: ``keras.layers.BatchNormalization`` as the models use it (built from ``keras.ops``:
+  ``tf.nn.moments`` and ``tf.nn.batch_normalization`` on TensorFlow), in a ``tf.function``;
+- ``tf_fused``: TensorFlow's fused kernel (``FusedBatchNormV3``; not usable in the model code,
+  which is ``keras.ops`` only: this is the reference for what fusing would buy);
+- ``torch``: ``torch.nn.functional.batch_norm`` (one fused kernel each way), in its own process.
+
+TensorFlow runs as the recipes do (oneDNN unless ``TF_ENABLE_ONEDNN_OPTS`` says otherwise, op
+determinism, one inter-op thread). Figures are the median of ``--repeats`` timed calls after 3
+warm-up ones; the last output line is JSON.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+
+import recipes  # noqa: F401  (TensorFlow's CPU kernels as the recipes run them: recipes.prefer_onednn)
+from bench import common
+
+SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
+IMPLS = ("keras", "tf_fused", "torch")
+EPSILON = 1e-5
+
+
+def _median_ms(fn, repeats):
+    return round(1e3 * statistics.median(common.time_calls(fn, steps=repeats, warmup=3)), 3)
+
+
+def random_pair(shape):
+    """The input ``x`` and the upstream gradient ``u``, both float32 NHWC, the same every call."""
+    rng = np.random.RandomState(0)
+    return rng.normal(size=shape).astype("float32"), rng.normal(size=shape).astype("float32")
+
+
+def tf_step(impl, shape):
+    """A call that runs one forward and backward pass of ``impl`` on TensorFlow; it returns the
+    gradient with respect to ``x`` (the same random ``x`` for every implementation)."""
+    import keras
+    import tensorflow as tf
+
+    x, u = (tf.constant(a) for a in random_pair(shape))
+    if impl == "keras":
+        layer = keras.layers.BatchNormalization(epsilon=EPSILON)
+        layer.build(shape)
+        weights = layer.trainable_weights
+
+        def forward(x):
+            return layer(x, training=True)
+    else:
+        gamma, beta = tf.Variable(tf.ones(shape[-1:])), tf.Variable(tf.zeros(shape[-1:]))
+        weights = [gamma, beta]
+
+        def forward(x):
+            return tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, epsilon=EPSILON, is_training=True)[0]
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = forward(x)
+            loss = tf.reduce_sum(y * u)
+        return tape.gradient(loss, [x, *weights])
+
+    return lambda: step(x)[0].numpy()
+
+
+def torch_step(shape):
+    """The same pass with ``F.batch_norm`` on a channels-last tensor; returns the gradient (NHWC)."""
+    import torch
+    import torch.nn.functional as F
+
+    x, u = (torch.from_numpy(a).permute(0, 3, 1, 2) for a in random_pair(shape))  # NCHW views of NHWC memory
+    x.requires_grad_(True)  # torch's channels_last layout
+    gamma, beta = torch.ones(shape[-1], requires_grad=True), torch.zeros(shape[-1], requires_grad=True)
+
+    def step():
+        y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=EPSILON)
+        (y * u).sum().backward()
+        dx = x.grad.permute(0, 2, 3, 1)  # NHWC again, a view
+        x.grad = gamma.grad = beta.grad = None
+        return dx
+
+    return step
+
+
+def measure(impls, shapes, repeats):
+    """``{impl: {shape: median ms}}`` for the TensorFlow implementations, in this process."""
+    if any(impl != "torch" for impl in impls):
+        from tfzoo.training.determinism import make_deterministic
+
+        make_deterministic()
+        import keras
+
+        keras.utils.set_random_seed(0)
+    return {impl: {s: _median_ms(tf_step(impl, parse_shape(s)), repeats) for s in shapes}
+            for impl in impls if impl != "torch"}
+
+
+def parse_shape(text):
+    return tuple(int(part) for part in text.split("x"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.batch_norm", description=__doc__.split("\n")[0])
+    parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxC")
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args(argv)
+    impls = [i.strip() for i in args.impl.split(",") if i.strip()]
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    for impl in impls:
+        if impl not in IMPLS:
+            parser.error(f"--impl: unknown {impl!r}; accepted: {', '.join(IMPLS)}")
+    for shape in shapes:
+        parts = shape.split("x")
+        if len(parts) != 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            parser.error(f"--shapes: {shape!r} is not NxHxWxC with positive integers")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
+    result = {"ms": measure(impls, shapes, args.repeats), "repeats": args.repeats}
+    if "torch" in impls:
+        if len(impls) == 1:  # this is the torch process
+            import torch
+
+            result["ms"]["torch"] = {s: _median_ms(torch_step(parse_shape(s)), args.repeats) for s in shapes}
+            result["torch_threads"] = torch.get_num_threads()
+        else:  # a process of its own: TensorFlow's and PyTorch's thread pools never share one
+            child = subprocess.run([sys.executable, "-m", "bench.batch_norm", "--impl=torch", f"--shapes={args.shapes}",
+                                    f"--repeats={args.repeats}"], capture_output=True, text=True,
+                                   env=common.child_env(), check=False)
+            if child.returncode:
+                raise RuntimeError(f"the torch run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
+            result["ms"]["torch"] = json.loads(child.stdout.strip().splitlines()[-1])["ms"]["torch"]
+    if "keras" in result["ms"]:
+        result["over_keras"] = {impl: {s: round(result["ms"]["keras"][s] / ms, 3) for s, ms in by_shape.items()}
+                                for impl, by_shape in result["ms"].items() if impl != "keras"}
+    if "tensorflow" in sys.modules:
+        from tfzoo.training.determinism import onednn_enabled
+
+        result["onednn"] = onednn_enabled()
+    for impl, by_shape in result["ms"].items():
+        print(f"{impl:9s} " + "  ".join(f"{s}: {by_shape[s]:7.2f} ms" for s in shapes))
+    print(json.dumps(result, sort_keys=True), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""bench.batch_norm: the three BN implementations it times compute the same gradients, and its JSON adds up."""
+
+import numpy as np
+import pytest
+
+from bench import batch_norm
+
+SHAPE = (8, 4, 4, 8)
+
+
+def test_keras_fused_and_torch_batch_norm_give_the_same_input_gradient():
+    keras_dx = batch_norm.tf_step("keras", SHAPE)()
+    fused_dx = batch_norm.tf_step("tf_fused", SHAPE)()
+    assert keras_dx.shape == SHAPE and np.abs(keras_dx).max() > 1e-3  # not trivially zero
+    np.testing.assert_allclose(fused_dx, keras_dx, atol=1e-4)
+    torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
+    torch_dx = batch_norm.torch_step(SHAPE)().numpy()
+    np.testing.assert_allclose(torch_dx, keras_dx, atol=1e-4)
+    assert torch.get_num_threads() >= 1
+
+
+def test_timings_and_ratios(capsys):
+    result = batch_norm.main(["--impl=keras,tf_fused", "--shapes=8x4x4x8,8x2x2x16", "--repeats=2"])
+    assert set(result["ms"]) == {"keras", "tf_fused"} and all(
+        ms > 0 for by_shape in result["ms"].values() for ms in by_shape.values())
+    ratio = result["over_keras"]["tf_fused"]["8x2x2x16"]
+    assert ratio == round(result["ms"]["keras"]["8x2x2x16"] / result["ms"]["tf_fused"]["8x2x2x16"], 3)
+    assert capsys.readouterr().out.strip().splitlines()[0].startswith("keras     8x4x4x8:")
+
+
+@pytest.mark.parametrize("argv, named", [(["--impl=cudnn"], "'cudnn'"), (["--shapes=64x32x32"], "'64x32x32'"),
+                                         (["--shapes=64x0x32x8"], "'64x0x32x8'"), (["--repeats=0"], "Received: 0")])
+def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        batch_norm.main(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and error.startswith("python -m bench.batch_norm: error: ") and named in error
