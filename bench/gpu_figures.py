@@ -91,7 +91,8 @@ def summarize(name, args, result, peak):
     peak_key = "bf16_gflops" if "bf16" in name else "fp32_gflops"
     if peak and peak.get(peak_key):
         row["fraction_of_peak"] = round(result["achieved_gflops"] / peak[peak_key], 4)
-    return dict(name=name, command="python -m bench.train_throughput " + " ".join(args), **row)
+    backend = f"KERAS_BACKEND={os.environ['KERAS_BACKEND']} " if os.environ.get("KERAS_BACKEND") else ""
+    return dict(name=name, command=f"{backend}python -m bench.train_throughput " + " ".join(args), **row)
 
 
 def ratios(figures):

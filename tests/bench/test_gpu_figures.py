@@ -57,8 +57,8 @@ def test_bad_flags_name_the_value_and_what_is_accepted(tmp_path, capsys):
 
 
 def test_a_failing_child_gives_one_line_not_a_traceback():
-    result, error = gpu_figures.run_child("bench.train_throughput", ["--batch_size=0"], timeout_s=120)
-    assert result is None and error.startswith("exit 2: ") and "--batch_size must be >= 1" in error
+    result, error = gpu_figures.run_child("bench.peak", ["--size=big"], timeout_s=120)
+    assert result is None and error.startswith("exit 2: ") and "invalid int value: 'big'" in error
 
 
 def test_a_spent_budget_skips_the_figures_and_still_writes_the_report(tmp_path):
@@ -86,6 +86,7 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     assert report["machine"]["accelerator"] == ["cpu: cpu"] and report["peak"]["bf16_gflops"] > 0
     bn, zeroinit = report["figures"]
     assert bn["name"] == "wrn-16-4 bf16 bn b64" and "--model=wrn-16-1" in bn["command"]
+    assert bn["command"].startswith("KERAS_BACKEND=jax python -m bench.train_throughput ")
     assert (bn["parameters"], zeroinit["parameters"]) == (175_066, 174_704)  # WRN-16-1 with BN; without, ZeroInit
     for figure in (bn, zeroinit):
         assert figure["finite"] and figure["images_per_second"] > 0 and figure["logits_dtype"] == "float32"
