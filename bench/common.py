@@ -44,8 +44,11 @@ def environment():
         import jax
 
         info["accelerator"] = sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()})
-    info["env"] = {k: os.environ[k] for k in (ONEDNN_ENV, "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                                               "TF_NUM_INTEROP_THREADS", "XLA_FLAGS") if k in os.environ}
+    names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
+             "XLA_PYTHON_CLIENT_PREALLOCATE")
+    if info["backend"] == "tensorflow" or "tensorflow" in sys.modules:  # recipes sets it everywhere; TF reads it
+        names = (ONEDNN_ENV, *names)
+    info["env"] = {k: os.environ[k] for k in names if k in os.environ}
     info["load_average"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return {**cpu_info(), **info}
 

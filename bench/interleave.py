@@ -10,9 +10,12 @@ conditions. Each ratio is then also computed step by step (``paired_ratios``: th
 quartiles of the per-step ratios), which slow drift in the host's speed does not move.
 
 A waiting process sits blocked on its input, so only one run computes at a time; ``PAUSE_S``
-between steps lets the finished run's worker threads stop spinning first.
+between steps lets the finished run's worker threads stop spinning first. All the runs' models
+are in memory at once; on a GPU, JAX children do not preallocate (``NO_PREALLOCATE``), or the first
+would take 75 % of the device's memory and leave the others too little.
 """
 
+import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import tempfile
 import time
 
 PAUSE_S = 0.05
+NO_PREALLOCATE = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}  # JAX allocates GPU memory as it needs it
 READY, STEP = "interleave:ready", "interleave:step_s="
 
 
@@ -86,6 +90,7 @@ def time_interleaved(names, argvs, envs, steps, cwd, pause_s=PAUSE_S):
     try:
         for name, argv, env in zip(names, argvs, envs):
             print(f"starting {name} ...", flush=True)
+            env = dict(NO_PREALLOCATE, **(env if env is not None else os.environ))
             children.append(Child(name, argv, env, cwd))
             children[-1].expect(READY)
         times = {child.name: [] for child in children}

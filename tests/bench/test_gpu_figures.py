@@ -84,6 +84,7 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     report = json.loads((out / "gpu_figures.json").read_text())
     assert report["smoke"] and report["machine"]["backend"] == "jax" and "tensorflow" not in report["machine"]
     assert report["machine"]["accelerator"] == ["cpu: cpu"] and report["peak"]["bf16_gflops"] > 0
+    assert "TF_ENABLE_ONEDNN_OPTS" not in report["machine"]["env"]  # a TensorFlow setting: not recorded on JAX
     bn, zeroinit = report["figures"]
     assert bn["name"] == "wrn-16-4 bf16 bn b64" and "--model=wrn-16-1" in bn["command"]
     assert bn["command"].startswith("KERAS_BACKEND=jax python -m bench.train_throughput ")

@@ -1,6 +1,7 @@
 """bench.interleave (``--interleave=step``): the serving protocol, paired ratios, and a real interleaved run."""
 
 import io
+import os
 import sys
 
 import pytest
@@ -28,6 +29,15 @@ def test_paired_ratios_are_the_median_and_quartiles_of_the_steps():
     assert interleave.paired(per_step)["keras_fp32_over_torch_fp32"] == {"median": 1.0, "q1": 1.0, "q3": 2.0,
                                                                          "steps": 5}
     assert interleave.paired({"one step": [1.5]}) == {}
+
+
+def test_children_do_not_preallocate_gpu_memory_unless_told(tmp_path):
+    code = ("import os, sys\nprint('interleave:ready', flush=True)\nsys.stdin.readline()\n"
+            "print(os.environ['XLA_PYTHON_CLIENT_PREALLOCATE'], flush=True)")
+    out = interleave.time_interleaved(["default", "told"], [[sys.executable, "-c", code]] * 2,
+                                      [None, dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="true")], steps=0,
+                                      cwd=tmp_path)
+    assert out == {"default": ("false", []), "told": ("true", [])}
 
 
 def test_a_child_that_dies_names_itself_and_shows_its_stderr(tmp_path):
