@@ -29,6 +29,7 @@ import numpy as np
 
 import recipes  # noqa: F401  (TensorFlow's CPU kernels as the recipes run them: recipes.prefer_onednn)
 from bench import common
+from bench.train_plan import torch_unavailable
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
 IMPLS = ("keras", "tf_fused", "torch")
@@ -131,7 +132,11 @@ def main(argv=None):
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
     result = {"ms": measure(impls, shapes, args.repeats), "repeats": args.repeats}
-    if "torch" in impls:
+    if "torch" in impls and torch_unavailable():
+        result["torch_skipped"] = torch_unavailable()
+        if len(impls) == 1:
+            parser.error(f"--impl=torch: {torch_unavailable()}")
+    elif "torch" in impls:
         if len(impls) == 1:  # this is the torch process
             import torch
 

@@ -35,3 +35,12 @@ def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
         batch_norm.main(argv)
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert exit_info.value.code == 2 and error.startswith("python -m bench.batch_norm: error: ") and named in error
+
+
+def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):
+    monkeypatch.setattr(batch_norm, "torch_unavailable", lambda: "torch is not installed")
+    result = batch_norm.main(["--impl=keras,torch", "--shapes=8x2x2x16", "--repeats=1"])
+    assert set(result["ms"]) == {"keras"} and result["torch_skipped"] == "torch is not installed"
+    with pytest.raises(SystemExit) as exit_info:
+        batch_norm.main(["--impl=torch", "--shapes=8x2x2x16"])
+    assert exit_info.value.code == 2 and "torch is not installed" in capsys.readouterr().err
