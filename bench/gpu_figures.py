@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.common import child_env
+from tfzoo.training.outputs import write_text_atomic  # imports Keras, but starts no JAX backend: children get the GPU
 
 REPO = Path(__file__).resolve().parents[1]
 WRN = dict(model="wrn-16-4", image_size=32, num_classes=10, batch_size=64)
@@ -117,12 +118,6 @@ def table(report):
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path, text):
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.gpu_figures", description=__doc__.split("\n")[0])
     names = [name for name, _ in FIGURES]
@@ -155,8 +150,8 @@ def main(argv=None):
     def save():
         report["ratios"] = ratios(report["figures"])
         report["wall_s"] = round(time.monotonic() - start, 1)
-        write_atomically(out / "gpu_figures.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
-        write_atomically(out / "gpu_figures.md", table(report))
+        write_text_atomic(out / "gpu_figures.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+        write_text_atomic(out / "gpu_figures.md", table(report))
 
     if args.peak_size:
         size = 64 if args.smoke else args.peak_size

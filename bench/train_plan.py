@@ -94,18 +94,22 @@ def ratios(results, args):
 def ratios_by_round(results, args):
     """Each ratio of ``ratios`` computed round by round (from each round's median step), which
     shows how far the host's noise moves it; empty with one round."""
-    per_round = [ratios({key: {"images_per_second": args.batch_size / (r["round_step_ms"][i] / 1e3)}
-                         for key, r in results.items()}, args)
-                 for i in range(min(len(r.get("round_step_ms", ())) for r in results.values()))]
-    if len(per_round) < 2:
+    rounds = min(len(r.get("round_step_ms", ())) for r in results.values())
+    if rounds < 2:
         return {}
-    return {name: [values[name] for values in per_round] for name in per_round[0]}
+    return _ratio_series([{key: args.batch_size / (r["round_step_ms"][i] / 1e3) for key, r in results.items()}
+                          for i in range(rounds)], args)
 
 
 def ratios_by_step(results, args):
     """Each ratio of ``ratios`` computed from the i-th step of every run (``--interleave=step``,
     where those steps were timed one after another): ``{name: [ratio of step 0, ...]}``."""
     steps = min(len(r["times_s"]) for r in results.values())
-    per_step = [ratios({key: {"images_per_second": args.batch_size / r["times_s"][i]} for key, r in results.items()},
-                       args) for i in range(steps)]
-    return {name: [values.get(name) for values in per_step] for name in per_step[0]} if per_step else {}
+    return _ratio_series([{key: args.batch_size / r["times_s"][i] for key, r in results.items()}
+                          for i in range(steps)], args)
+
+
+def _ratio_series(speeds, args):
+    """``{ratio name: [its value at each index]}`` of a list of ``{key: images/s}``."""
+    per_index = [ratios({key: {"images_per_second": ips} for key, ips in speed.items()}, args) for speed in speeds]
+    return {name: [values.get(name) for values in per_index] for name in per_index[0]} if per_index else {}
