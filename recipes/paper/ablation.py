@@ -40,9 +40,9 @@ SCALES = {
                        "subset, tested on its 1,017 test images, not 200 epochs on 50,000/10,000; 3 learning rates; the "
                        "mean ± std of 2 runs, not the best 12 of 15. Accuracies are far below the paper's and rows within "
                        "a few points are not distinguishable at this scale."),
-    "smoke": Scale(depths=(10,), width=1, batch_sizes=(64,), lr=LrGrid(-3, -2), runs=1, best=1, epochs=1,
+    "smoke": Scale(depths=(10,), width=1, batch_sizes=(64,), lr=LrGrid(-3, -3), runs=1, best=1, epochs=1,
                    max_train_examples=128,
-                   notes="a test of the machinery only (WRN-10-1, 128 images, 1 epoch, 2 learning rates, 1 run): "
+                   notes="a test of the machinery only (WRN-10-1, 128 images, 1 epoch, 1 learning rate, 1 run): "
                          "the numbers mean nothing."),
 }
 

@@ -41,9 +41,9 @@ SCALES = {
                        "2^-6..2^-4 (a short budget favours smaller ones: ZeroInit WRN-100-1 reached 20.6 % at 2^-5 but "
                        "stayed at chance at 2^-3 in 60-80 updates here), 1 run each (no best-k averaging). Enough to see "
                        "which networks train at all, not to rank those that do."),
-    "smoke": Scale(depths=(16,), width=1, batch_sizes=(64,), lr=LrGrid(-3, -2), runs=1, best=1, epochs=1,
+    "smoke": Scale(depths=(16,), width=1, batch_sizes=(64,), lr=LrGrid(-3, -3), runs=1, best=1, epochs=1,
                    max_train_examples=128,
-                   notes="a test of the machinery only (WRN-16-1, 128 images, 1 epoch, 2 learning rates, 1 run): "
+                   notes="a test of the machinery only (WRN-16-1, 128 images, 1 epoch, 1 learning rate, 1 run): "
                          "the numbers mean nothing."),
 }
 

@@ -46,7 +46,8 @@ def test_runs_every_trial_and_prints_progress(smoke, name):
     scale = _module(name).SCALES["smoke"]
     conditions = len(_module(name).CONDITIONS)
     searches = conditions * len(scale.depths) * len(scale.batch_sizes)
-    trials = searches * 2 * scale.runs  # smoke: 2 learning rates
+    rates = sum(len(scale.lr.exponents(b)) for b in scale.batch_sizes)  # smoke: 1 (ablation, depth) or 2 per batch
+    trials = conditions * len(scale.depths) * rates * scale.runs
     assert f": {searches} searches, {trials} trials ({trials} to run)" in result.stdout
     assert re.search(r"^estimated time: \d+ min on 2 quiet CPU cores", result.stdout, re.M)
     assert len([line for line in result.stdout.splitlines() if PROGRESS.match(line)]) == trials
@@ -67,7 +68,8 @@ def test_results_json_is_the_trials(smoke, name):
         folder = out / search["folder"]
         with open(folder / "trials.csv") as f:
             rows = list(csv.DictReader(f))
-        assert search["missing_trials"] == 0 and len(search["trials"]) == len(rows) == 2 * scale.runs
+        rates = len(scale.lr.exponents(search["batch_size"]))
+        assert search["missing_trials"] == 0 and len(search["trials"]) == len(rows) == rates * scale.runs
         for trial, row in zip(search["trials"], rows):
             assert (trial["batch_size"], 2.0 ** trial["lr_exponent"], trial["run"]) == (
                 int(row["batch_size"]), float(row["lr"]), int(row["run"]))
