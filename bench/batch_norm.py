@@ -1,15 +1,18 @@
 """One training-mode BN layer, forward and backward, at WRN-16-4's shapes: where Keras's BN step time goes.
 
-    python -m bench.batch_norm                     # Keras, TensorFlow's fused kernel, PyTorch (child process)
+    python -m bench.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
     python -m bench.batch_norm --impl=keras --shapes=64x32x32x64
 
-The step-level profile (``docs/results/performance.md`` A3) puts the gap between Keras and PyTorch
+The step-level profile (``docs/results/performance.md`` A3) put the gap between Keras and PyTorch
 with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
 and the gradient of ``sum(y * u)`` (``u`` a fixed random upstream gradient; ``sum(y * y)`` would
 be constant) with respect to ``x``, gamma and beta, for
 
-- ``keras``: ``keras.layers.BatchNormalization`` as the models use it (built from ``keras.ops``:
-  ``tf.nn.moments`` and ``tf.nn.batch_normalization`` on TensorFlow), in a ``tf.function``;
+- ``keras``: ``keras.layers.BatchNormalization``, differentiated by autodiff (built from
+  ``keras.ops``: ``tf.nn.moments`` and ``tf.nn.batch_normalization`` on TensorFlow), in a
+  ``tf.function``; what the models used until ``tfzoo.layers.BatchNormalization``;
+- ``tfzoo``: ``tfzoo.layers.BatchNormalization`` as the models use it: Keras's layer with BN's
+  backward pass written out in ``keras.ops`` (``tfzoo/layers/batch_norm.py``);
 - ``tf_fused``: TensorFlow's fused kernel (``FusedBatchNormV3``; not usable in the model code,
   which is ``keras.ops`` only: this is the reference for what fusing would buy);
 - ``torch``: ``torch.nn.functional.batch_norm`` (one fused kernel each way), in its own process.
@@ -32,7 +35,7 @@ from bench import common
 from bench.train_plan import torch_unavailable
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
-IMPLS = ("keras", "tf_fused", "torch")
+IMPLS = ("keras", "tfzoo", "tf_fused", "torch")
 EPSILON = 1e-5
 
 
@@ -53,8 +56,10 @@ def tf_step(impl, shape):
     import tensorflow as tf
 
     x, u = (tf.constant(a) for a in random_pair(shape))
-    if impl == "keras":
-        layer = keras.layers.BatchNormalization(epsilon=EPSILON)
+    if impl in ("keras", "tfzoo"):
+        from tfzoo.layers import BatchNormalization
+
+        layer = (keras.layers.BatchNormalization if impl == "keras" else BatchNormalization)(epsilon=EPSILON)
         layer.build(shape)
         weights = layer.trainable_weights
 

@@ -9,7 +9,7 @@ import tfzoo
 from tests.conftest import CIFAR10_SUBSET
 from tests.helpers import random_images
 from tfzoo import precision
-from tfzoo.layers import GhostBatchNormalization, ScalarBias, ScalarMultiplier
+from tfzoo.layers import BatchNormalization, ScalarBias, ScalarMultiplier
 from tfzoo.training.optimizer import add_l2, make_optimizer
 
 
@@ -76,12 +76,13 @@ def test_fp32_classifier_is_unchanged():
     assert model.get_layer("classifier").get_config()["dtype"]["config"]["name"] == "float32"
 
 
-@pytest.mark.parametrize("normalization, init", [("ghost_batch_norm", "zeroinit"), ("none", "fixup")])
+@pytest.mark.parametrize("normalization, init", [("batch_norm", "standard"), ("ghost_batch_norm", "zeroinit"),
+                                                 ("none", "fixup")])
 def test_tfzoo_layers_under_mixed_bfloat16(normalization, init):
     with precision.precision_scope("bf16"):
         model = tfzoo.create_model("wrn-10-1", normalization=normalization, init=init, ghost_batch_size=4,
                                    classifier_dropout=0.0)
-    custom = [l for l in model.layers if isinstance(l, (GhostBatchNormalization, ScalarMultiplier, ScalarBias))]
+    custom = [l for l in model.layers if isinstance(l, (BatchNormalization, ScalarMultiplier, ScalarBias))]
     assert custom and all(l.compute_dtype == "bfloat16" and l.variable_dtype == "float32" for l in custom)
     rng = np.random.RandomState(0)
     for w in model.weights:  # off the (partly zero) initial values, so every layer contributes
@@ -90,11 +91,11 @@ def test_tfzoo_layers_under_mixed_bfloat16(normalization, init):
     reference = np.asarray(model(images, training=False))
     logits = np.asarray(model(images, training=True))
     assert np.isfinite(logits).all() and np.abs(logits).max() > 0
-    if normalization == "ghost_batch_norm":  # ghost statistics, not the moving ones, in training
+    if normalization != "none":  # batch or ghost statistics, not the moving ones, in training
         assert not np.allclose(logits, reference)
     for layer in custom:
         assert all(w.dtype == "float32" for w in layer.weights)
-        if isinstance(layer, GhostBatchNormalization):  # moving statistics left their initial 0 / 1
+        if isinstance(layer, BatchNormalization):  # moving statistics left their initial 0 / 1 (ghost BN too)
             assert np.abs(np.asarray(layer.moving_mean)).max() > 0
             assert np.isfinite(np.asarray(layer.moving_variance)).all()
     # float32 logits match a float32 twin with the same weights to bfloat16 accuracy

@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
+from tfzoo.layers.batch_norm import BatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="tfzoo")
-class GhostBatchNormalization(keras.layers.BatchNormalization):
+class GhostBatchNormalization(BatchNormalization):
     """Batch normalization whose training statistics come from fixed-size ghost batches.
 
     In training a batch of ``B = n * G`` examples is split into ``n`` ghost batches of
@@ -13,7 +15,8 @@ class GhostBatchNormalization(keras.layers.BatchNormalization):
     ``y = gamma * (x - mu_g) / sqrt(var_g + eps) + beta``. The moving statistics, used in
     inference, are updated with the average of the ghost means and variances, with
     ``keras.layers.BatchNormalization``'s momentum and epsilon semantics. ``001`` section 3
-    uses G = 64 on CIFAR-10 and G = 256 on ImageNet; a batch of exactly G is plain BN.
+    uses G = 64 on CIFAR-10 and G = 256 on ImageNet; a batch of exactly G is plain BN. The
+    gradient is ``tfzoo.layers.batch_norm.normalize``'s, written out per ghost batch.
     """
 
     def __init__(self, ghost_batch_size=64, **kwargs):
@@ -44,27 +47,10 @@ class GhostBatchNormalization(keras.layers.BatchNormalization):
                 f"ghost_batch_size={ghost}. Received: batch size {batch}"
             )
         x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
-        channels = x.shape[-1]
         # [B, ..., C] -> [B/G, G, ..., C]; statistics over everything but ghost and channel.
         ghosts = ops.reshape(x, (-1, ghost) + tuple(x.shape[1:]))
-        axes = tuple(range(1, len(ghosts.shape) - 1))
-        mean, variance = ops.moments(ghosts, axes=axes, keepdims=True)
-        normalized = (ghosts - mean) * ops.rsqrt(variance + self.epsilon)
-        stat_shape = (channels,)
-        if self.scale:
-            normalized = normalized * ops.cast(self.gamma, x.dtype)
-        if self.center:
-            normalized = normalized + ops.cast(self.beta, x.dtype)
-        mean_of_ghosts = ops.reshape(ops.mean(mean, axis=0), stat_shape)
-        var_of_ghosts = ops.reshape(ops.mean(variance, axis=0), stat_shape)
-        moving_mean = ops.cast(self.moving_mean, x.dtype)
-        moving_variance = ops.cast(self.moving_variance, x.dtype)
-        self.moving_mean.assign(moving_mean * self.momentum + mean_of_ghosts * (1.0 - self.momentum))
-        self.moving_variance.assign(
-            moving_variance * self.momentum + var_of_ghosts * (1.0 - self.momentum)
-        )
-        outputs = ops.reshape(normalized, ops.shape(inputs))
-        return ops.cast(outputs, self.compute_dtype)
+        normalized = self._normalize_and_update(ghosts, axes=tuple(range(1, len(ghosts.shape) - 1)))
+        return ops.cast(ops.reshape(normalized, ops.shape(inputs)), self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "ghost_batch_size": self.ghost_batch_size}

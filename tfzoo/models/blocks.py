@@ -7,7 +7,7 @@ the scheme (``schemes.py``). Layer names are stable: ``stage2_block3_branch_conv
 
 from keras import layers
 
-from tfzoo.layers import GhostBatchNormalization, ScalarBias, ScalarMultiplier, he_normal, zeros
+from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, he_normal, zeros
 
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
@@ -29,7 +29,7 @@ def conv(x, filters, kernel, stride, scheme, name, *, zero=False, scale=1.0):
 def norm(x, scheme, name, *, with_bias=True):
     """The normalization slot: BN, ghost BN, Fixup's scalar bias, or nothing."""
     if scheme.normalization == "batch_norm":
-        return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)(x)
+        return BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)(x)
     if scheme.normalization == "ghost_batch_norm":
         return GhostBatchNormalization(
             scheme.ghost_batch_size, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name

@@ -1,0 +1,149 @@
+"""tfzoo.layers.BatchNormalization and GhostBatchNormalization's written-out gradient against Keras's
+BatchNormalization differentiated by autodiff, on the active backend (the suite runs this under
+TensorFlow and JAX)."""
+
+import keras
+import numpy as np
+import pytest
+
+from tests.helpers import assert_layer_round_trip, random_images
+from tfzoo.layers import BatchNormalization, GhostBatchNormalization
+
+SHAPE = (12, 4, 4, 6)
+
+
+def _inputs(mean=3.0, std=2.0):
+    """Inputs whose mean is far from 0 (where E[x^2] - E[x]^2 style shortcuts lose precision), an
+    upstream gradient, and gamma, beta away from 1, 0."""
+    rng = np.random.RandomState(1)
+    x = (mean + std * rng.normal(size=SHAPE)).astype("float32")
+    upstream = rng.normal(size=SHAPE).astype("float32")
+    gamma = rng.uniform(0.5, 1.5, size=SHAPE[-1:]).astype("float32")
+    beta = rng.normal(size=SHAPE[-1:]).astype("float32")
+    return x, upstream, gamma, beta
+
+
+def training_step(layer, x, upstream, gamma=None, beta=None):
+    """(outputs, d sum(outputs * upstream) / d x, gradients of the trainable weights, moving mean,
+    moving variance) of one training-mode call of a fresh ``layer``."""
+    layer.build(x.shape)
+    if gamma is not None:
+        layer.gamma.assign(gamma)
+    if beta is not None:
+        layer.beta.assign(beta)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * upstream)
+        dx, *dweights = tape.gradient(loss, [x, *layer.trainable_variables])
+        moving = [np.asarray(layer.moving_mean), np.asarray(layer.moving_variance)]
+    elif backend == "jax":
+        import jax
+
+        non_trainable = [v.value for v in layer.non_trainable_variables]
+
+        def loss(x, trainable):
+            y, updated = layer.stateless_call(trainable, non_trainable, x, training=True)
+            return (y * upstream).sum(), (y, updated)
+
+        (_, (y, updated)), (dx, dweights) = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(
+            x, [v.value for v in layer.trainable_variables])
+        moving = [np.asarray(v) for v in updated]  # non_trainable_variables: moving mean, moving variance
+    else:
+        pytest.skip(f"no gradient helper for backend {backend!r}")
+    return np.asarray(y), np.asarray(dx), [np.asarray(g) for g in dweights], moving
+
+
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False), (False, False)])
+def test_training_step_equals_keras_batch_norm(center, scale):
+    x, upstream, gamma, beta = _inputs()
+    kwargs = dict(momentum=0.9, epsilon=1e-5, center=center, scale=scale)
+    weights = dict(gamma=gamma if scale else None, beta=beta if center else None)
+    ours = training_step(BatchNormalization(**kwargs), x, upstream, **weights)
+    keras_ = training_step(keras.layers.BatchNormalization(**kwargs), x, upstream, **weights)
+    assert np.abs(ours[1]).max() > 1e-2 and len(ours[2]) == int(center) + int(scale)
+    for name, a, b in (("outputs", ours[0], keras_[0]), ("dx", ours[1], keras_[1]),
+                       *((f"d weight {i}", g, h) for i, (g, h) in enumerate(zip(ours[2], keras_[2]))),
+                       ("moving mean", ours[3][0], keras_[3][0]), ("moving variance", ours[3][1], keras_[3][1])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5, err_msg=name)
+
+
+def test_large_input_mean_keeps_the_gradient():
+    """Channels with mean 100 std 1: cancellation in the affine form costs precision, not correctness."""
+    x, upstream, gamma, beta = _inputs(mean=100.0, std=1.0)
+    ours = training_step(BatchNormalization(epsilon=1e-5), x, upstream, gamma, beta)
+    keras_ = training_step(keras.layers.BatchNormalization(epsilon=1e-5), x, upstream, gamma, beta)
+    np.testing.assert_allclose(ours[1], keras_[1], rtol=1e-2, atol=2e-3)
+    np.testing.assert_allclose(ours[2][0], keras_[2][0], rtol=1e-2, atol=2e-2)
+
+
+def test_ghost_gradients_equal_batch_norm_per_ghost_batch():
+    """G = 4 of B = 12: dx is each ghost batch's own BN gradient; gamma's and beta's sum over them."""
+    x, upstream, gamma, beta = _inputs()
+    y, dx, (dgamma, dbeta), _ = training_step(GhostBatchNormalization(4, epsilon=1e-5), x, upstream, gamma, beta)
+    parts = [training_step(keras.layers.BatchNormalization(epsilon=1e-5), xs, us, gamma, beta)
+             for xs, us in zip(np.split(x, 3), np.split(upstream, 3))]
+    np.testing.assert_allclose(y, np.concatenate([p[0] for p in parts]), rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(dx, np.concatenate([p[1] for p in parts]), rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(dgamma, sum(p[2][0] for p in parts), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dbeta, sum(p[2][1] for p in parts), rtol=1e-4, atol=1e-4)
+
+
+def test_inference_uses_the_moving_statistics_as_keras_does():
+    x = random_images(4, 3, 3, 2)
+    ours, theirs = BatchNormalization(epsilon=1e-3), keras.layers.BatchNormalization(epsilon=1e-3)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.moving_mean.assign(np.array([0.5, -1.0], "float32"))
+        layer.moving_variance.assign(np.array([4.0, 0.25], "float32"))
+    np.testing.assert_array_equal(np.asarray(ours(x, training=False)), np.asarray(theirs(x, training=False)))
+
+
+def test_round_trip(tmp_path):
+    layer = BatchNormalization(momentum=0.8, epsilon=1e-4, name="bn")
+    assert layer.get_config()["momentum"] == 0.8
+    assert_layer_round_trip(layer, random_images(4, 3, 3, 2), tmp_path)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="JAX traces with static shapes only")
+def test_unknown_batch_size_in_a_traced_function():
+    """In a tf.function whose batch dimension is None the element count is a tensor, not an int."""
+    import tensorflow as tf
+
+    x, upstream, gamma, beta = _inputs()
+    layer = BatchNormalization(epsilon=1e-5)
+    layer.build(x.shape)
+    layer.gamma.assign(gamma)
+    layer.beta.assign(beta)
+
+    @tf.function(input_signature=[tf.TensorSpec((None,) + SHAPE[1:], tf.float32)])
+    def dx(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * upstream)
+        return tape.gradient(loss, x)
+
+    expected = training_step(keras.layers.BatchNormalization(epsilon=1e-5), x, upstream, gamma, beta)[1]
+    np.testing.assert_allclose(dx(tf.constant(x)).numpy(), expected, rtol=1e-4, atol=2e-5)
+
+
+def test_weights_load_across_keras_and_tfzoo_batch_norm(tmp_path):
+    """The same weights (gamma, beta, moving mean and variance) under the same names: a model saved
+    with Keras's BN (tfzoo before this layer) loads into one with tfzoo's, with equal outputs."""
+    x = random_images(4, 3, 3, 2)
+
+    def model(bn):
+        inputs = keras.Input((3, 3, 2))
+        return keras.Model(inputs, keras.layers.Conv2D(3, 1, name="conv")(bn(name="bn")(inputs)))
+
+    old, new = model(keras.layers.BatchNormalization), model(BatchNormalization)
+    for w in old.weights:
+        w.assign(np.asarray(w) + np.random.RandomState(2).uniform(0.1, 0.5, size=w.shape).astype("float32"))
+    old.save_weights(tmp_path / "old.weights.h5")
+    new.load_weights(tmp_path / "old.weights.h5")
+    np.testing.assert_array_equal(np.asarray(new(x, training=False)), np.asarray(old(x, training=False)))
