@@ -137,10 +137,11 @@ def main(argv=None):
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
     result = {"ms": measure(impls, shapes, args.repeats), "repeats": args.repeats}
-    if "torch" in impls and torch_unavailable():
-        result["torch_skipped"] = torch_unavailable()
+    missing = torch_unavailable() if "torch" in impls else None
+    if missing:
+        result["torch_skipped"] = missing
         if len(impls) == 1:
-            parser.error(f"--impl=torch: {torch_unavailable()}")
+            parser.error(f"--impl=torch: {missing}")
     elif "torch" in impls:
         if len(impls) == 1:  # this is the torch process
             import torch
