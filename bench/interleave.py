@@ -15,6 +15,7 @@ are in memory at once; on a GPU, JAX children do not preallocate (``NO_PREALLOCA
 would take 75 % of the device's memory and leave the others too little.
 """
 
+import functools
 import os
 import statistics
 import subprocess
@@ -52,20 +53,24 @@ class Child:
         self.process = subprocess.Popen([*argv, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self.log, text=True, env=env, cwd=cwd)
 
-    def expect(self, prefix):
-        """The rest of the first output line that starts with ``prefix``."""
+    def expect(self, prefix, other=None):
+        """The rest of the first output line that starts with ``prefix``; each line before it goes
+        to ``other(line)`` if given (``bench.kernel_time`` collects oneDNN's lines so)."""
         for line in self.process.stdout:
             if line.startswith(prefix):
                 return line[len(prefix):].strip()
+            if other is not None:
+                other(line)
         self.process.wait()
         self.log.seek(0)
         raise RuntimeError(f"{self.name} ended (exit {self.process.returncode}) before {prefix!r}:\n"
                            f"{self.log.read()[-3000:]}")
 
-    def step(self):
+    def step(self, other=None):
+        """Seconds of one timed step; the lines it printed before go to ``other`` (see ``expect``)."""
         self.process.stdin.write("step\n")
         self.process.stdin.flush()
-        return float(self.expect(STEP))
+        return float(self.expect(STEP, other))
 
     def finish(self):
         """Ends the serving loop; the child's last output line (its JSON result)."""
@@ -83,9 +88,10 @@ class Child:
         self.log.close()
 
 
-def time_interleaved(names, argvs, envs, steps, cwd, pause_s=PAUSE_S):
+def time_interleaved(names, argvs, envs, steps, cwd, pause_s=PAUSE_S, on_line=None):
     """``{name: (last output line, [step seconds])}``: the children start one at a time (their
-    compilations do not overlap), then take ``steps`` steps each, in turn."""
+    compilations do not overlap), then take ``steps`` steps each, in turn. ``on_line(name, i,
+    line)``, if given, gets every other line a child prints during its step ``i``."""
     children = []
     try:
         for name, argv, env in zip(names, argvs, envs):
@@ -97,7 +103,8 @@ def time_interleaved(names, argvs, envs, steps, cwd, pause_s=PAUSE_S):
         for i in range(steps):
             for child in children if i % 2 == 0 else children[::-1]:
                 time.sleep(pause_s)
-                times[child.name].append(child.step())
+                other = None if on_line is None else functools.partial(on_line, child.name, i)
+                times[child.name].append(child.step(other))
         return {child.name: (child.finish(), times[child.name]) for child in children}
     finally:
         for child in children:
