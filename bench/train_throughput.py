@@ -101,6 +101,7 @@ def keras_run(args, precision, normalization, init):
 
     import tfzoo
     from tfzoo.precision import precision_scope, wrap_optimizer
+    from tfzoo.training.loop import metrics
     from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
 
     reproducible = None
@@ -119,9 +120,10 @@ def keras_run(args, precision, normalization, init):
     model.compile(
         optimizer=wrap_optimizer(optimizer, precision),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")],
+        metrics=metrics(args.num_classes),
         jit_compile=args.jit_compile,
     )
+    model.optimizer.build(model.trainable_variables)  # as tfzoo.training.train does: not in the first traced step
     images, labels = synthetic_batch(args.batch_size, args.input_shape, args.num_classes, args.seed)
     micro = args.batch_size // accumulation
     batches = [(keras.ops.convert_to_tensor(images[i:i + micro]),

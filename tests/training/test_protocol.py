@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfzoo
 from tests.conftest import CIFAR10_SUBSET
@@ -96,6 +97,24 @@ def test_training_on_real_cifar_reduces_loss_and_is_reproducible(tmp_path):
     second = train(_config(tmp_path, output_dir=str(tmp_path / "b")), verbose=0)
     for key in ("test_accuracy", "test_loss", "train_loss"):
         assert first[key] == second[key], key
+
+
+@pytest.mark.parametrize("normalization, init", [("none", "zeroinit"), ("batch_norm", "standard")])
+def test_no_variable_is_created_inside_a_traced_step(tmp_path, normalization, init):
+    """The optimizer's slots (momentum, and accumulators: the none run accumulates 2 ghost batches)
+    and the metrics' totals exist before fit: made inside the first traced train step, they make
+    TensorFlow trace that step a second time."""
+    inside = []
+
+    def creator(next_creator, **kwargs):
+        if tf.inside_function():
+            inside.append(kwargs.get("name"))
+        return next_creator(**kwargs)
+
+    config = _config(tmp_path, normalization=normalization, init=init, epochs=1, max_train_examples=128)
+    with tf.variable_creator_scope(creator):
+        results = train(config, verbose=0)
+    assert inside == [] and results["epochs"] == 1 and results["accumulation_steps"] == (2 if init == "zeroinit" else 1)
 
 
 class _Kill(keras.callbacks.Callback):

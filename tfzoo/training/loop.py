@@ -151,10 +151,12 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         model.compile(
             optimizer=wrap_optimizer(optimizer, config.precision),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
-            metrics=_metrics(spec),
+            metrics=metrics(spec.num_classes),
         )
+        # Built here, not inside the first traced train step: creating its variables there makes
+        # TensorFlow trace the step a second time (about a second per run at WRN-10-1).
+        model.optimizer.build(model.trainable_variables)
         if path is not None:
-            model.optimizer.build(model.trainable_variables)
             history = checkpoints.restore(model, path)["history"]
             print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
 
@@ -216,12 +218,16 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     return results
 
 
-def _metrics(spec):
-    """Top-1 accuracy and cross-entropy; top-5 accuracy as well for data sets with 100 classes or more."""
-    metrics = ["accuracy", keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")]
-    if spec.num_classes >= 100:
-        metrics.append(keras.metrics.TopKCategoricalAccuracy(k=5, name="top5_accuracy"))
-    return metrics
+def metrics(num_classes):
+    """The recipes' metrics: top-1 accuracy and cross-entropy; top-5 accuracy as well for 100 classes or more.
+
+    Metric objects, not names: a name (``"accuracy"``) makes Keras create the metric's variables
+    inside the first traced train step, which TensorFlow then traces a second time."""
+    out = [keras.metrics.CategoricalAccuracy(name="accuracy"),
+           keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")]
+    if num_classes >= 100:
+        out.append(keras.metrics.TopKCategoricalAccuracy(k=5, name="top5_accuracy"))
+    return out
 
 
 def _final_metrics(model, test_ds, train_ds):
