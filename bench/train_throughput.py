@@ -101,7 +101,7 @@ def keras_run(args, precision, normalization, init):
 
     import tfzoo
     from tfzoo.precision import precision_scope, wrap_optimizer
-    from tfzoo.training.loop import metrics
+    from tfzoo.training.metrics import recipe_metrics
     from tfzoo.training.optimizer import accumulation_steps, add_l2, make_optimizer
 
     reproducible = None
@@ -120,7 +120,7 @@ def keras_run(args, precision, normalization, init):
     model.compile(
         optimizer=wrap_optimizer(optimizer, precision),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-        metrics=metrics(args.num_classes),
+        metrics=recipe_metrics(args.num_classes),
         jit_compile=args.jit_compile,
     )
     model.optimizer.build(model.trainable_variables)  # as tfzoo.training.train does: not in the first traced step

@@ -15,6 +15,7 @@ _EXPORTS = {
     "accumulation_steps": "optimizer",
     "add_l2": "optimizer",
     "make_optimizer": "optimizer",
+    "recipe_metrics": "metrics",
     "SCHEDULES": "schedules",
     "EpochSchedule": "schedules",
     "lr_at_epoch": "schedules",

@@ -17,6 +17,7 @@ from tfzoo import distribute
 from tfzoo.precision import cpu_flags, cpu_warning, precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
 from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
+from tfzoo.training.metrics import recipe_metrics
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
@@ -151,7 +152,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         model.compile(
             optimizer=wrap_optimizer(optimizer, config.precision),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
-            metrics=metrics(spec.num_classes),
+            metrics=recipe_metrics(spec.num_classes),
         )
         # Built here, not inside the first traced train step: creating its variables there makes
         # TensorFlow trace the step a second time (about a second per run at WRN-10-1).
@@ -216,18 +217,6 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     outputs.plot_curves(checkpoint.history, write_dir / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
     outputs.write_text_atomic(write_dir / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
     return results
-
-
-def metrics(num_classes):
-    """The recipes' metrics: top-1 accuracy and cross-entropy; top-5 accuracy as well for 100 classes or more.
-
-    Metric objects, not names: a name (``"accuracy"``) makes Keras create the metric's variables
-    inside the first traced train step, which TensorFlow then traces a second time."""
-    out = [keras.metrics.CategoricalAccuracy(name="accuracy"),
-           keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy")]
-    if num_classes >= 100:
-        out.append(keras.metrics.TopKCategoricalAccuracy(k=5, name="top5_accuracy"))
-    return out
 
 
 def _final_metrics(model, test_ds, train_ds):
