@@ -99,11 +99,7 @@ def paired(keras, torch):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.kernel_time", description=__doc__.split("\n")[0])
     add = parser.add_argument
-    add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
-    add("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
-    add("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
-    add("--batch_size", type=int, default=64)
-    add("--ghost_batch_size", type=int, default=64)
+    train_throughput.add_model_flags(add)
     add("--steps", type=int, default=10, help="paired timed steps")
     add("--warmup", type=int, default=3, help="untimed steps first")
     add("--image_size", type=int, default=32)

@@ -245,15 +245,21 @@ def pipeline_ratio(args, train_images_per_second):
     return result
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.train_throughput", description=__doc__.split("\n")[0])
-    add = parser.add_argument
+def add_model_flags(add):
+    """The flags that say which WRN step to time (``add``: a parser's ``add_argument``); ``bench.kernel_time``
+    takes them too."""
     add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
     add("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
     add("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
-    add("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
     add("--batch_size", type=int, default=64)
     add("--ghost_batch_size", type=int, default=64, help="as the recipe: accumulate B/G micro-batches below B")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.train_throughput", description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add_model_flags(add)
+    add("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
     add("--steps", type=int, default=15, help="timed steps (parameter updates) per run and round")
     add("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation, caches)")
     add("--jit_compile", default="auto", choices=("auto", "true", "false"),
