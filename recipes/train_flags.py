@@ -35,6 +35,8 @@ flags.DEFINE_float("decay_every", None, "paper schedule: halve the learning rate
 flags.DEFINE_integer("epochs", 200, "Epoch budget.")
 flags.DEFINE_integer("eval_batch_size", 500, "Batch size of evaluation (test set and the final training loss).")
 flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples (quick runs).")
+flags.DEFINE_integer("validation_examples", None, "Hold out N training examples (a fixed random draw) and report "
+                     "the test_* metrics on them instead of the test set: for choosing hyper-parameters.")
 flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
 flags.DEFINE_integer("cutout", 0, "Cutout square side (0 = off).")
 flags.DEFINE_float("mixup_alpha", 0.0, "Mixup Beta(alpha, alpha) (0 = off).")

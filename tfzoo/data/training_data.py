@@ -8,13 +8,14 @@ their sizes for steps-per-epoch and results.
 
 from typing import NamedTuple
 
+import numpy as np
 import tensorflow as tf
 
 from tfzoo.data import imagenet
 from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
 from tfzoo.data.sources import load_arrays
-from tfzoo.data.specs import get_spec
+from tfzoo.data.specs import DataError, get_spec
 
 
 class TrainingData(NamedTuple):
@@ -29,8 +30,12 @@ class TrainingData(NamedTuple):
 
 
 def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed, augment=AugmentConfig(),
-                      start_epoch=0, num_epochs=None, max_train_examples=None):
+                      start_epoch=0, num_epochs=None, max_train_examples=None, validation_examples=None):
     """``TrainingData`` for dataset ``name``; ``max_train_examples`` keeps the first N training examples.
+
+    ``validation_examples=V`` holds V training examples out (``split_validation``) and returns them
+    as ``test``: hyper-parameters are then chosen without looking at the test set. The held-out
+    examples never reach ``train`` or ``eval_train``; ``max_train_examples`` applies to the rest.
 
     In-memory datasets go through ``load_arrays``, ``make_train_dataset`` and ``make_eval_dataset``;
     ImageNet through ``imagenet_builder`` (prepared once from the manual download in ``data_dir``)
@@ -47,13 +52,36 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         test = imagenet.make_imagenet_eval_dataset(builder, batch_size=eval_batch_size, split="test")
         num_train = imagenet.imagenet_num_examples(builder, "train", max_train_examples)
         return TrainingData(train, eval_train, test, num_train, imagenet.imagenet_num_examples(builder, "test"))
-    train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples)
-    test_x, test_y = load_arrays(name, "test", data_dir)
+    if validation_examples is None:
+        train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples)
+        test_x, test_y = load_arrays(name, "test", data_dir)
+    else:
+        (train_x, train_y), (test_x, test_y) = split_validation(
+            *load_arrays(name, "train", data_dir), validation_examples, origin=f"{name} 'train'")
+        train_x, train_y = train_x[:max_train_examples], train_y[:max_train_examples]
     train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
                                start_epoch=start_epoch, num_epochs=num_epochs)
     eval_train = make_eval_dataset(train_x, train_y, spec, batch_size=eval_batch_size)
     test = make_eval_dataset(test_x, test_y, spec, batch_size=eval_batch_size)
     return TrainingData(train, eval_train, test, len(train_x), len(test_x))
+
+
+VALIDATION_SEED = 20_160_523  # fixed, so every run and every search holds out the same examples
+
+
+def split_validation(images, labels, validation_examples, *, origin="training split"):
+    """((train images, labels), (validation images, labels)): ``validation_examples`` examples drawn
+    at random, with a seed that no run flag changes, and the rest in their original order."""
+    if isinstance(validation_examples, bool) or not isinstance(validation_examples, int) or validation_examples < 1:
+        raise DataError(f"validation_examples must be a positive integer. Received: {validation_examples!r}")
+    if validation_examples >= len(labels):
+        raise DataError(f"validation_examples={validation_examples} leaves no training example: {origin} has "
+                        f"{len(labels)} examples")
+    held_out = np.random.RandomState(VALIDATION_SEED).permutation(len(labels))[:validation_examples]
+    keep = np.ones(len(labels), bool)
+    keep[held_out] = False
+    held_out = np.sort(held_out)
+    return (images[keep], labels[keep]), (images[held_out], labels[held_out])
 
 
 def num_examples(name, split, data_dir=None, max_examples=None):

@@ -38,6 +38,7 @@ class TrainConfig:
     decay_every: float | None = None  # ... then halved every this many epochs (default epochs / 20)
     epochs: int = 200
     max_train_examples: int | None = None
+    validation_examples: int | None = None  # hold these out of the training split and evaluate on them
     pad: int = 4
     padding: str = "zero"
     flip: bool | None = None
@@ -51,6 +52,11 @@ class TrainConfig:
     strategy: str = "default"
     tpu: str | None = None
     virtual_cpu_devices: int | None = None
+
+    @property
+    def eval_split(self):
+        """What the ``test_*`` metrics of this run are measured on: "validation" or "test"."""
+        return "test" if self.validation_examples is None else "validation"
 
     def augment(self):
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
@@ -83,6 +89,12 @@ class TrainConfig:
                 raise ValueError(
                     f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
                 )
+        if self.validation_examples is not None:
+            _positive_int("validation_examples", self.validation_examples)
+            if spec.streaming:
+                raise ValueError(f"validation_examples is not supported for the streamed dataset {self.dataset!r}; "
+                                 "its validation split is already held out. Received: "
+                                 f"validation_examples={self.validation_examples}")
         self.accumulation(num_replicas=1)
         if not (self.lr > 0):
             raise ValueError(f"lr must be > 0. Received: lr={self.lr}")

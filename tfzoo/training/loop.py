@@ -134,6 +134,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
     data = data_lib.training_datasets(
         config.dataset, config.data_dir, batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
         seed=config.seed, augment=config.augment(), start_epoch=start_epoch, max_train_examples=config.max_train_examples,
+        validation_examples=config.validation_examples,
     )
 
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
@@ -202,6 +203,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         "updates_per_epoch": updates_per_epoch,
         "num_train_examples": data.num_train,
         "num_test_examples": data.num_test,
+        "eval_split": config.eval_split,  # "validation": the test_* metrics are on held-out training examples
         "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "config": config.to_dict(),
         "machine": machine(),
