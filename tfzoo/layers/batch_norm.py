@@ -1,4 +1,5 @@
-"""Batch normalization (Ioffe & Szegedy 2015; ``001`` section 3) with its backward pass written out.
+"""Batch normalization (Ioffe & Szegedy 2015, "Batch Normalization: Accelerating Deep Network Training by
+Reducing Internal Covariate Shift", section 3) with its backward pass written out.
 
 ``keras.layers.BatchNormalization`` lets autodiff differentiate through ``ops.moments`` and
 ``ops.batch_normalization``: on TensorFlow's CPU kernels (no XLA, no fusion) that is about twice
@@ -6,11 +7,21 @@ the full-size element-wise passes of a fused kernel. ``normalize`` computes the 
 the closed-form gradient of BN (its derivation: Ioffe & Szegedy 2015, section 3), in ``keras.ops``
 only, in its affine form: ``y = a * x + b`` and ``dx = a * dy + c * x + d`` with per-group,
 per-channel ``a..d``. ``python -m bench.batch_norm`` times it (``--impl=tfzoo``) against Keras,
-the fused kernel and PyTorch; ``docs/results/performance.md`` A6 has the figures.
+the fused kernel and PyTorch; ``docs/performance.md`` has the figures.
+
+Under TensorFlow, plain BN on 4-D channels-last inputs takes TensorFlow's fused kernel instead
+(``fused_normalize``: ``FusedBatchNormV3`` and its registered gradient, one pass each way; oneDNN's
+kernel where oneDNN is on). It reads 16-bit inputs as they are and writes 16-bit outputs, with
+float32 scale, offset and statistics, as Keras mixed precision keeps BN's statistics in float32
+(Micikevicius et al. 2018, section 3.3): the float32 copies of a bf16 activation and the casts
+around them are gone. ``normalize`` stays the path for JAX, ghost batches and anything else, and
+the tests hold the two to each other.
 """
 
 import keras
 from keras import ops
+
+FUSED_DTYPES = ("float16", "bfloat16", "float32")  # FusedBatchNormV3's T; scale, offset, statistics: float32
 
 
 def normalize(x, mean, variance, gamma, beta, epsilon, axes):
@@ -53,11 +64,30 @@ def normalize(x, mean, variance, gamma, beta, epsilon, axes):
     return forward(x, gamma, beta, mean, variance)
 
 
+def fused_normalize(x, gamma, beta, epsilon):
+    """TensorFlow only: training-mode BN of a 4-D NHWC ``x`` by ``FusedBatchNormV3`` with float32
+    ``gamma`` and ``beta``; returns the outputs (``x``'s dtype) and the batch mean and biased
+    variance over N, H, W in float32, without gradients (as ``ops.moments`` would give them).
+    """
+    import tensorflow as tf
+
+    empty = tf.zeros([0], tf.float32)
+    y, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+        x=x, scale=gamma, offset=beta, mean=empty, variance=empty, epsilon=epsilon, exponential_avg_factor=1.0,
+        data_format="NHWC", is_training=True)
+    # The kernel returns the unbiased (Bessel-corrected) variance, for its own moving average;
+    # Keras's moving variance averages the biased one, which normalizes the batch.
+    count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
+    variance = variance * ((count - 1.0) / count)
+    return y, tf.stop_gradient(mean), tf.stop_gradient(variance)
+
+
 @keras.saving.register_keras_serializable(package="tfzoo")
 class BatchNormalization(keras.layers.BatchNormalization):
-    """``keras.layers.BatchNormalization`` whose training step uses ``normalize``'s written-out
-    gradient: the same outputs, gradients, moving statistics (Keras's momentum, biased variance)
-    and config; the same weights, so checkpoints of either load into the other.
+    """``keras.layers.BatchNormalization`` whose training step uses TensorFlow's fused kernel
+    (``fused_normalize``, 4-D inputs under TensorFlow) or ``normalize``'s written-out gradient:
+    the same outputs, gradients, moving statistics (Keras's momentum, biased variance) and config;
+    the same weights, so checkpoints of either load into the other.
 
     Inference, masks, renorm, synchronized BN and a channel axis other than the last take
     Keras's own path.
@@ -67,9 +97,22 @@ class BatchNormalization(keras.layers.BatchNormalization):
         return (training and self.trainable and mask is None and not self.renorm and not self.synchronized
                 and self.axis in (-1, len(inputs.shape) - 1))
 
+    def _fused(self, inputs):
+        """Whether ``fused_normalize`` serves this training call (the checks of ``_fast_path`` come first)."""
+        return (keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4
+                and keras.backend.standardize_dtype(inputs.dtype) in FUSED_DTYPES
+                and not all(d == 1 for d in inputs.shape[:-1]))  # one value per channel: no unbiased variance
+
     def call(self, inputs, training=None, mask=None):
         if not self._fast_path(inputs, training, mask):
             return super().call(inputs, training=training, mask=mask)
+        if self._fused(inputs):
+            channels = (inputs.shape[-1],)
+            gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones(channels, "float32")
+            beta = ops.cast(self.beta, "float32") if self.center else ops.zeros(channels, "float32")
+            outputs, mean, variance = fused_normalize(inputs, gamma, beta, self.epsilon)
+            self._update_moving(mean, variance)
+            return ops.cast(outputs, self.compute_dtype)
         x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
         axes = tuple(range(len(x.shape) - 1))
         outputs = self._normalize_and_update(x, axes)
@@ -84,10 +127,13 @@ class BatchNormalization(keras.layers.BatchNormalization):
         beta = ops.cast(self.beta, x.dtype) if self.center else ops.zeros(channels, x.dtype)
         outputs = normalize(x, mean, variance, gamma, beta, self.epsilon, axes)
         non_channel = tuple(range(len(x.shape) - 1))
-        batch_mean = ops.reshape(ops.mean(mean, axis=non_channel), channels)
-        batch_variance = ops.reshape(ops.mean(variance, axis=non_channel), channels)
-        moving_mean = ops.cast(self.moving_mean, x.dtype)
-        moving_variance = ops.cast(self.moving_variance, x.dtype)
+        self._update_moving(ops.reshape(ops.mean(mean, axis=non_channel), channels),
+                            ops.reshape(ops.mean(variance, axis=non_channel), channels))
+        return outputs
+
+    def _update_moving(self, batch_mean, batch_variance):
+        """Keras's moving averages: ``moving = momentum * moving + (1 - momentum) * batch``."""
+        moving_mean = ops.cast(self.moving_mean, batch_mean.dtype)
+        moving_variance = ops.cast(self.moving_variance, batch_variance.dtype)
         self.moving_mean.assign(moving_mean * self.momentum + batch_mean * (1.0 - self.momentum))
         self.moving_variance.assign(moving_variance * self.momentum + batch_variance * (1.0 - self.momentum))
-        return outputs
