@@ -43,7 +43,9 @@ flags.DEFINE_float("mixup_alpha", 0.0, "Mixup Beta(alpha, alpha) (0 = off).")
 flags.DEFINE_boolean("log_signal", False, "Log each block's branch multiplier and activation variance on a fixed "
                      "batch of training images to <output_dir>/tensorboard/signal every epoch.")
 flags.DEFINE_string("precision", "fp32", "fp32, or Keras mixed precision: bf16, or fp16 with loss scaling "
-                    "(float32 variables and logits either way).")
+                    "(float32 variables and logits either way); auto: bf16 where the GPU, TPU or CPU computes in bf16 "
+                    "natively (avx512_bf16/amx_bf16, aarch64 bf16, compute capability >= 8.0), else fp32. "
+                    "results.json records what ran.")
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order, augmentation and dropout.")
 flags.DEFINE_string("strategy", "default", "tf.distribute strategy: default, mirrored, multi_worker ($TF_CONFIG) or tpu.")
 flags.DEFINE_string("tpu", None, "With --strategy=tpu: grpc://host:port or a Cloud TPU name (default: this TPU VM's).")

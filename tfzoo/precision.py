@@ -8,8 +8,11 @@ exponent needs dynamic loss scaling (``wrap_optimizer``); bfloat16 has float32's
 does not. The policy is global Keras state read when layers are built: build the model inside
 ``precision_scope`` (or after ``set_precision``).
 
-On a CPU without 16-bit arithmetic the mixed policies only add casts: the recipe's bf16
-WRN-16-4 step was 12.7x slower than fp32 on an AVX2 CPU (``docs/results/performance.md``);
+``auto`` (``resolve_precision``) picks bf16 where the hardware computes in it natively (a GPU of
+compute capability 8.0 or newer, a TPU, a CPU with ``native_bf16`` flags) and fp32 elsewhere;
+fp32 stays the default, as in Keras and timm, so that published numbers do not move with the
+machine. On a CPU without 16-bit arithmetic the mixed policies only add casts: the recipe's bf16
+WRN-16-4 step was 12.7x slower than fp32 on an AVX2 CPU (``docs/performance.md``);
 ``cpu_warning`` says so before training starts.
 """
 
@@ -18,17 +21,58 @@ import contextlib
 import keras
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+REQUESTS = (*PRECISIONS, "auto")  # what --precision accepts; auto resolves to one of PRECISIONS
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 COMPUTE_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
-# /proc/cpuinfo flags of x86 CPUs that compute in 16 bits (not just convert, as f16c does).
+# /proc/cpuinfo flags of CPUs that compute in 16 bits (not just convert, as x86's f16c does):
+# x86 ("flags") and aarch64 ("Features": FEAT_BF16, SVE's BF16, half-precision SIMD).
 ARITHMETIC_FLAGS = {"bf16": ("avx512_bf16", "amx_bf16"), "fp16": ("avx512_fp16", "amx_fp16")}
+AARCH64_ARITHMETIC_FLAGS = {"bf16": ("bf16", "svebf16"), "fp16": ("asimdhp",)}
+GPU_BF16_CAPABILITY = (8, 0)  # NVIDIA Ampere and newer compute in bf16
 
 
-def check_precision(precision):
-    """Returns ``precision`` if it is one of ``PRECISIONS``, else raises ValueError naming it."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}; accepted: {', '.join(map(repr, PRECISIONS))}.")
+def check_precision(precision, allow_auto=False):
+    """Returns ``precision`` if it is one of ``PRECISIONS`` (or ``auto``, if allowed), else raises
+    ValueError naming it and what is accepted."""
+    accepted = REQUESTS if allow_auto else PRECISIONS
+    if precision not in accepted:
+        raise ValueError(f"Unknown precision {precision!r}; accepted: {', '.join(map(repr, accepted))}.")
     return precision
+
+
+def native_bf16(flags):
+    """Whether a CPU with ``flags`` (``cpu_flags()``; None: unknown) computes in bf16 natively."""
+    wanted = ARITHMETIC_FLAGS["bf16"] + AARCH64_ARITHMETIC_FLAGS["bf16"]
+    return bool(flags) and any(flag in flags for flag in wanted)
+
+
+def resolve_precision(requested, *, flags=None, gpu_capabilities=(), tpu=False):
+    """The precision to train in: ``requested`` itself unless it is ``auto``, which gives bf16 on
+    GPUs that all have compute capability >= 8.0 (``gpu_capabilities``: (major, minor) pairs of
+    the GPUs in use), on a TPU, or, without either, on a CPU whose ``flags`` say ``native_bf16``;
+    fp32 everywhere else."""
+    if check_precision(requested, allow_auto=True) != "auto":
+        return requested
+    if gpu_capabilities:
+        native = all(tuple(c) >= GPU_BF16_CAPABILITY for c in gpu_capabilities)
+    else:
+        native = tpu or native_bf16(flags)
+    return "bf16" if native else "fp32"
+
+
+def gpu_capabilities():
+    """(major, minor) compute capabilities of the active backend's GPUs; empty without GPUs."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [tuple(int(p) for p in str(d.compute_capability).split(".")[:2])
+                for d in jax.devices() if d.platform == "gpu" and hasattr(d, "compute_capability")]
+    if keras.backend.backend() != "tensorflow":
+        return []
+    import tensorflow as tf
+
+    details = [tf.config.experimental.get_device_details(gpu) for gpu in tf.config.list_physical_devices("GPU")]
+    return [tuple(d["compute_capability"]) for d in details if "compute_capability" in d]
 
 
 def policy_name(precision):
@@ -93,11 +137,18 @@ def cpu_flags(cpuinfo="/proc/cpuinfo"):
 
 def cpu_warning(precision, flags):
     """A one-line warning when ``precision`` is 16-bit and a CPU with ``flags`` (``cpu_flags()``)
-    has no arithmetic for it; None otherwise, and when the flags are unknown or not x86's."""
-    if check_precision(precision) == "fp32" or not flags or "avx" not in flags:
+    has no arithmetic for it; None otherwise, and when the flags are unknown or neither x86's
+    nor aarch64's."""
+    if check_precision(precision) == "fp32" or not flags:
         return None
-    if any(flag in flags for flag in ARITHMETIC_FLAGS[precision]):
+    if "avx" in flags:
+        wanted = ARITHMETIC_FLAGS[precision]
+    elif "asimd" in flags:
+        wanted = AARCH64_ARITHMETIC_FLAGS[precision]
+    else:
         return None
-    return (f"--precision={precision} on a CPU without {precision} arithmetic (none of "
-            f"{', '.join(ARITHMETIC_FLAGS[precision])}): the mixed policy only adds casts, and bf16 ran 12.7x slower "
-            "than fp32 on such a CPU (docs/results/performance.md); train in fp32 here")
+    if any(flag in flags for flag in wanted):
+        return None
+    return (f"--precision={precision} on a CPU without {precision} arithmetic (none of {', '.join(wanted)}): the "
+            "mixed policy only adds casts, and bf16 ran 12.7x slower than fp32 on such a CPU (docs/performance.md); "
+            "train in fp32 here, or pass --precision=auto")

@@ -19,7 +19,7 @@ def test_unknown_precision_names_the_accepted_ones():
 
 
 @pytest.mark.parametrize("name, flags, warns", [
-    ("bf16", {"avx", "avx2", "fma", "f16c"}, True),      # this machine's AMD EPYC: converts, does not compute
+    ("bf16", {"avx", "avx2", "fma", "f16c"}, True),      # an AVX2 AMD EPYC: converts, does not compute
     ("fp16", {"avx", "avx2", "f16c"}, True),
     ("bf16", {"avx", "avx512f", "avx512_bf16"}, False),
     ("fp16", {"avx", "amx_fp16"}, False),
@@ -34,9 +34,51 @@ def test_cpu_warning_for_16_bits_without_the_arithmetic(name, flags, warns):
         assert warning.startswith(f"--precision={name} on a CPU without {name} arithmetic") and "fp32" in warning
 
 
+@pytest.mark.parametrize("name, flags, warns", [
+    ("bf16", {"fp", "asimd", "asimdhp"}, True),          # aarch64 without FEAT_BF16 (e.g. Neoverse N1)
+    ("bf16", {"fp", "asimd", "bf16", "i8mm"}, False),    # Neoverse V1/N2, Graviton 3
+    ("fp16", {"fp", "asimd", "asimdhp"}, False),
+])
+def test_cpu_warning_on_aarch64(name, flags, warns):
+    warning = precision.cpu_warning(name, flags)
+    assert (warning is not None) is warns
+    if warns:
+        assert "none of bf16, svebf16" in warning and "12.7x slower" in warning and "\n" not in warning
+
+
+@pytest.mark.parametrize("flags, gpus, tpu, expected", [
+    ({"avx", "avx2", "fma", "f16c"}, (), False, "fp32"),                    # AVX2 only: converts, does not compute
+    ({"avx", "avx512f", "avx512_bf16"}, (), False, "bf16"),                 # Cooper Lake, Zen 4
+    ({"avx", "avx512f", "amx_bf16", "amx_tile"}, (), False, "bf16"),        # Sapphire Rapids
+    ({"avx", "avx512f", "avx512_fp16"}, (), False, "fp32"),                 # fp16 arithmetic is not bf16
+    ({"fp", "asimd", "bf16"}, (), False, "bf16"),                           # aarch64 with FEAT_BF16
+    ({"fp", "asimd"}, (), False, "fp32"),
+    (None, (), False, "fp32"),                                              # flags unknown: the safe choice
+    ({"avx", "avx2"}, [(8, 0)], False, "bf16"),                             # A100: the GPU decides, not the CPU
+    ({"avx", "amx_bf16"}, [(7, 0)], False, "fp32"),                         # V100: no bf16 arithmetic
+    ({"avx", "avx2"}, [(9, 0), (7, 5)], False, "fp32"),                     # every GPU in use must have it
+    ({"avx", "avx2"}, (), True, "bf16"),                                    # TPU
+])
+def test_auto_picks_bf16_where_the_hardware_computes_in_it(flags, gpus, tpu, expected):
+    assert precision.resolve_precision("auto", flags=flags, gpu_capabilities=gpus, tpu=tpu) == expected
+
+
+def test_explicit_precisions_are_kept_and_auto_needs_asking_for():
+    for name in ("fp32", "bf16", "fp16"):  # an explicit choice is never overridden
+        assert precision.resolve_precision(name, flags={"avx", "avx2"}, gpu_capabilities=[(9, 0)]) == name
+    with pytest.raises(ValueError, match=r"'auto'.*accepted: 'fp32', 'bf16', 'fp16'\.$"):
+        precision.check_precision("auto")
+    assert precision.check_precision("auto", allow_auto=True) == "auto"
+    with pytest.raises(ValueError, match=r"'bf32'.*'fp16', 'auto'"):
+        precision.resolve_precision("bf32")
+    assert precision.native_bf16({"avx512_bf16"}) and not precision.native_bf16(set())
+
+
 def test_cpu_flags_reads_cpuinfo(tmp_path):
     (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: X\nflags\t\t: fpu avx avx2 fma\n")
     assert precision.cpu_flags(tmp_path / "cpuinfo") == {"fpu", "avx", "avx2", "fma"}
+    (tmp_path / "arm").write_text("processor\t: 0\nFeatures\t: fp asimd bf16 svebf16\nCPU implementer\t: 0x41\n")
+    assert precision.native_bf16(precision.cpu_flags(tmp_path / "arm"))
     assert precision.cpu_flags(tmp_path / "missing") is None
 
 

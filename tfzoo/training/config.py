@@ -47,7 +47,7 @@ class TrainConfig:
     eval_batch_size: int = 500
     seed: int = 0
     log_signal: bool = False
-    precision: str = "fp32"  # fp32, or Keras mixed precision bf16 / fp16 (float32 variables and logits)
+    precision: str = "fp32"  # fp32, Keras mixed precision bf16 / fp16 (float32 variables and logits), or auto
     output_dir: str = "runs/cifar_wrn"
     strategy: str = "default"
     tpu: str | None = None
@@ -104,7 +104,7 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be >= 0. Received: weight_decay={self.weight_decay}")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1). Received: label_smoothing={self.label_smoothing}")
-        check_precision(self.precision)
+        check_precision(self.precision, allow_auto=True)
         if self.schedule not in SCHEDULES:
             raise ValueError(f"Unknown schedule {self.schedule!r}; accepted: {', '.join(SCHEDULES)}.")
         for name in ("hold_epochs", "decay_every"):

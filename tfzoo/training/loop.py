@@ -14,7 +14,7 @@ from absl import logging
 import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
-from tfzoo.precision import cpu_flags, cpu_warning, precision_scope, wrap_optimizer
+from tfzoo.precision import cpu_flags, cpu_warning, gpu_capabilities, precision_scope, resolve_precision, wrap_optimizer
 from tfzoo.training import checkpoints, outputs
 from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
 from tfzoo.training.config import TrainConfig
@@ -112,8 +112,11 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     accumulation = config.accumulation(strategy.num_replicas_in_sync)
     out = Path(config.output_dir)
     check_resumable(out, config)
+    # auto: bf16 where the GPUs, the TPU or this CPU compute in it natively (tfzoo.precision)
+    precision = resolve_precision(config.precision, flags=cpu_flags(), gpu_capabilities=gpu_capabilities(),
+                                  tpu=config.strategy == "tpu")
     if not tf.config.list_logical_devices("GPU") and config.strategy != "tpu":
-        warning = cpu_warning(config.precision, cpu_flags())
+        warning = cpu_warning(precision, cpu_flags())
         if warning:
             logging.warning(warning)
     chief = distribute.is_chief(strategy)
@@ -123,10 +126,11 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
         (out / "results.json").unlink(missing_ok=True)
     with distribute.writable_dir(out, chief) as write_dir:
         return _train(config, spec, strategy, accumulation, out=out, write_dir=Path(write_dir), started=started,
-                      callbacks=callbacks, verbose=verbose, reproducible=reproducible)
+                      callbacks=callbacks, verbose=verbose, reproducible=reproducible, precision=precision)
 
 
-def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose, reproducible):
+def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose, reproducible,
+           precision):
     """``train`` after the checks: reads checkpoints from ``out``, writes to ``write_dir``."""
     keras.utils.set_random_seed(config.seed)
     start_epoch, path = checkpoints.latest(out / "checkpoints")
@@ -146,12 +150,12 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
                              decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
     history = []
     with distribute.scope(strategy):
-        with precision_scope(config.precision):  # layers keep their dtype policy after the scope
+        with precision_scope(precision):  # layers keep their dtype policy after the scope
             model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
         add_l2(model, config.weight_decay)
         optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
         model.compile(
-            optimizer=wrap_optimizer(optimizer, config.precision),
+            optimizer=wrap_optimizer(optimizer, precision),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
             metrics=recipe_metrics(spec.num_classes),
         )
@@ -197,6 +201,8 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
         "resumed_from_epoch": start_epoch or None,
         "strategy": config.strategy,
         "bit_reproducible": reproducible,  # tfzoo.training.determinism
+        "precision": precision,  # what ran; precision_requested: what the config asked (auto resolves)
+        "precision_requested": config.precision,
         "num_replicas": strategy.num_replicas_in_sync,
         "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
         "accumulation_steps": accumulation,
