@@ -1,10 +1,17 @@
-"""Pretrained SavedModels: a registry of entries, each verified by sha256 before it is read.
+"""Pretrained models: a registry of entries, each archive verified by sha256 before it is read.
 
     import tfzoo
-    tfzoo.pretrained.names()                     # ['wrn-10-2-bn-fashion_mnist', ...]
-    tfzoo.pretrained.info("wrn-10-2-zeroinit-fashion_mnist").test_accuracy
-    serving = tfzoo.pretrained.load("wrn-10-2-zeroinit-fashion_mnist")
+    tfzoo.list_models(pretrained=True)             # entries whose Keras weights load
+    model = tfzoo.create_model(pretrained=NAME)    # Keras model: 0..255 pixels in, logits out
+    model = tfzoo.create_model(pretrained=NAME, num_classes=3)                 # fresh classifier
+    features = tfzoo.create_model(pretrained=NAME, include_top=False, pooling="avg")
+    tfzoo.pretrained.info(NAME).test_accuracy
+    serving = tfzoo.pretrained.load(NAME)          # the SavedModel, for serving
     serving.signatures["serving_default"](images=uint8_batch)["probabilities"]
+
+An archive holds ``saved_model/`` (the serving export) and, for entries with
+``keras_weights``, ``model.weights.h5``: the trained model's weights, which
+``create_pretrained`` loads into ``create_model(entry.model, ...)`` built from the entry.
 
 An entry's source is a file shipped inside the package (``package:NAME.tar.gz``) or an https
 URL, downloaded once into the cache (``$TFZOO_CACHE``, else ``~/.cache/tfzoo``). Every load
@@ -24,6 +31,8 @@ import urllib.request
 from pathlib import Path
 
 PACKAGE_PREFIX = "package:"
+PAPER = ('"Batch normalization has multiple benefits: an empirical study on residual networks" '
+         '(Soham De and Samuel L. Smith, ICLR 2020 submission)')
 
 
 class PretrainedError(ValueError):
@@ -50,12 +59,34 @@ class PretrainedModel:
     training_seconds: float
     machine: str
     command: str
+    keras_weights: bool = False  # the archive holds model.weights.h5 (create_model(pretrained=...))
+    model_options: tuple = ()  # further create_model options it was trained with, as (key, value) pairs
+    mean: tuple | None = None  # per-channel input statistics on the 0..255 scale; None: the data set's
+    std: tuple | None = None
+    license: str = "Apache-2.0"
+    paper: str = PAPER
+    lr_selection: str = ""  # how the learning rate was chosen (on a validation split, never the test set)
 
     @property
     def num_classes(self):
         return len(self.class_names)
 
+    def input_normalization(self):
+        """(mean, std) of the model's inputs on the 0..255 scale: the entry's, else its data set's."""
+        if self.mean is not None:
+            return tuple(self.mean), tuple(self.std)
+        from tfzoo.data.specs import get_spec
 
+        spec = get_spec(self.dataset)
+        return spec.mean, spec.std
+
+    def architecture(self, **overrides):
+        """``create_model`` keyword arguments that rebuild this entry's trained architecture."""
+        return {**dict(self.model_options), "normalization": self.normalization, "init": self.init,
+                "num_classes": self.num_classes, "input_shape": tuple(self.input_shape), **overrides}
+
+
+WEIGHTS_MEMBER = "model.weights.h5"
 _FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 _MACHINE = "2 CPU cores (x86_64), no GPU, shared with concurrent test runs; TensorFlow 2.21, Keras 3.15; tfzoo 0.1.0"
 
@@ -72,9 +103,10 @@ def register(entry):
     return entry
 
 
-def names():
-    """Names of the registered pretrained models, sorted."""
-    return sorted(REGISTRY)
+def names(with_weights=False):
+    """Names of the registered pretrained models, sorted; ``with_weights``: only those whose
+    Keras weights ``create_model(pretrained=...)`` loads."""
+    return sorted(name for name, entry in REGISTRY.items() if entry.keras_weights or not with_weights)
 
 
 def info(name):
@@ -102,6 +134,89 @@ def load(name, cache_dir=None):
         if not (root / "saved_model.pb").is_file():
             raise PretrainedError(f"archive of {name} has no saved_model/saved_model.pb")
         return tf.saved_model.load(str(root))
+
+
+def create_pretrained(name, *, model=None, num_classes=None, include_top=True, pooling=None, cache_dir=None,
+                      **options):
+    """The Keras model of pretrained entry ``name`` (what ``create_model(pretrained=name)`` returns).
+
+    The archive is verified by sha256 before anything in it is read. The model takes pixels on
+    the 0..255 scale (uint8 or float; the entry's normalization is its first layer) and returns
+    logits. ``num_classes`` other than the entry's: every weight but the classifier is loaded
+    and the classifier is new (initialised as the entry's scheme initialises it), which is
+    printed on one line. ``include_top=False`` with ``pooling`` None, "avg" or "max": the
+    feature extractor of ``keras.applications``. Raises ``PretrainedError`` for an unknown name,
+    an entry without Keras weights, an option the entry fixes, or a damaged archive.
+    """
+    from tfzoo.models.registry import create_model
+
+    entry = info(name)
+    if options:
+        raise PretrainedError(
+            f"create_model(pretrained={name!r}) takes only num_classes, include_top and pooling: the architecture "
+            f"and scheme come from the entry. Received: {', '.join(f'{k}={v!r}' for k, v in sorted(options.items()))}")
+    if model is not None and model != entry.model:
+        raise PretrainedError(f"pretrained model {name!r} is a {entry.model}. Received: name={model!r}")
+    if not entry.keras_weights:
+        raise PretrainedError(
+            f"pretrained model {name!r} ships a SavedModel only (tfzoo.pretrained.load); entries with Keras "
+            f"weights: {', '.join(names(with_weights=True)) or 'none'}")
+    new_classes = num_classes is not None and num_classes != entry.num_classes and include_top
+    target = create_model(entry.model, **entry.architecture(
+        num_classes=num_classes if new_classes else entry.num_classes, include_top=include_top, pooling=pooling,
+        input_normalization=entry.input_normalization()))
+    source = create_model(entry.model, **entry.architecture())
+    data = fetch_verified(entry, cache_dir)
+    with tempfile.TemporaryDirectory(prefix=f"tfzoo-{name}-") as tmp:
+        path = Path(tmp) / WEIGHTS_MEMBER
+        path.write_bytes(_read_member(data, WEIGHTS_MEMBER, name))
+        try:
+            source.load_weights(path)
+        except (ValueError, OSError) as error:
+            raise PretrainedError(f"{WEIGHTS_MEMBER} of {name} does not fit {entry.model} "
+                                  f"({entry.normalization}/{entry.init}): {' '.join(str(error).split())[:300]}") from None
+    skipped = transfer_weights(source, target, skip=("classifier",) if new_classes else ())
+    if skipped:
+        print(f"tfzoo: {name}: loaded every weight but the classifier ({', '.join(skipped)}); new classifier "
+              f"of {num_classes} classes (the entry has {entry.num_classes})", file=sys.stderr)
+    return target
+
+
+def transfer_weights(source, target, skip=()):
+    """Copies the weights of every layer of ``target`` from the layer of the same name in
+    ``source``, except the layers named in ``skip``; returns the skipped names that hold
+    weights. Raises ``PretrainedError`` if a layer is missing or its weight shapes differ."""
+    skipped = []
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        if layer.name in skip:
+            skipped.append(layer.name)
+            continue
+        try:
+            weights = source.get_layer(layer.name).get_weights()
+        except ValueError:
+            raise PretrainedError(f"layer {layer.name!r} of {target.name} has no counterpart in {source.name}") from None
+        shapes = [tuple(w.shape) for w in layer.get_weights()]
+        if [tuple(w.shape) for w in weights] != shapes:
+            raise PretrainedError(f"layer {layer.name!r}: weights of shapes {shapes} in {target.name}, "
+                                  f"{[tuple(w.shape) for w in weights]} in {source.name}")
+        layer.set_weights(weights)
+    return skipped
+
+
+def _read_member(data, member, name):
+    """The bytes of one regular file of a verified archive, read without extracting anything."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            info_ = archive.getmember(member)
+            if not info_.isfile():
+                raise PretrainedError(f"archive of {name}: {member} is not a regular file")
+            return archive.extractfile(info_).read()
+    except KeyError:
+        raise PretrainedError(f"archive of {name} has no {member}") from None
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise PretrainedError(f"archive of {name} cannot be read: {type(error).__name__}: {error}") from None
 
 
 def measure_test_accuracy(name, *, data_dir=None, cache_dir=None, batch_size=1000):

@@ -5,6 +5,7 @@ biases, conv biases, the branch multiplier and zero-initialised last layers are 
 the scheme (``schemes.py``). Layer names are stable: ``stage2_block3_branch_conv1``.
 """
 
+import keras
 from keras import layers
 
 from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, he_normal, zeros
@@ -148,10 +149,37 @@ CONVS_PER_BRANCH = {
 }
 
 
-def classifier_head(x, num_classes, scheme, *, preact):
-    """(norm, ReLU for pre-activation nets) -> global average pool -> dropout -> dense logits."""
+POOLINGS = ("avg", "max", None)
+
+
+def model_input(input_shape, input_normalization=None):
+    """(``keras.Input``, the tensor the stem reads): the images themselves, or with
+    ``input_normalization=(mean, std)`` pixels on the 0..255 scale standardized per channel
+    inside the model, ``(x - mean) / std``, so the model takes raw images as served."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    if input_normalization is None:
+        return inputs, inputs
+    mean, std = input_normalization
+    normalized = layers.Normalization(
+        mean=list(mean), variance=[float(s) ** 2 for s in std], name="input_normalization"
+    )(inputs)
+    return inputs, normalized
+
+
+def classifier_head(x, num_classes, scheme, *, preact, include_top=True, pooling=None):
+    """(norm, ReLU for pre-activation nets) -> global average pool -> dropout -> dense logits.
+
+    ``include_top=False`` ends after the last activation instead, as ``keras.applications``
+    does: feature maps [B, H, W, C], or [B, C] with ``pooling="avg"`` or ``"max"``.
+    """
     if preact:
         x = relu(norm(x, scheme, "head_norm"), "head_relu")
+    if not include_top:
+        if pooling == "avg":
+            return layers.GlobalAveragePooling2D(name="head_pool")(x)
+        if pooling == "max":
+            return layers.GlobalMaxPooling2D(name="head_pool")(x)
+        return x
     x = layers.GlobalAveragePooling2D(name="head_pool")(x)
     if scheme.classifier_dropout:
         x = layers.Dropout(scheme.classifier_dropout, name="head_dropout")(x)

@@ -8,6 +8,7 @@ import dataclasses
 import re
 
 from tfzoo.models import resnet as resnet_lib
+from tfzoo.models.blocks import POOLINGS
 from tfzoo.models import wide_resnet as wrn_lib
 from tfzoo.models.schemes import resolve_scheme
 
@@ -61,8 +62,13 @@ for _name, _arch in RESNET_VARIANTS.items():
     register(_name, "resnet_v" + _name[-1], **_arch)
 
 
-def list_models():
-    """Registered model names (any other ``wrn-{d}-{k}`` also works in ``create_model``)."""
+def list_models(pretrained=False):
+    """Registered model names (any other ``wrn-{d}-{k}`` also works in ``create_model``); with
+    ``pretrained=True`` the names of the pretrained models whose weights ``create_model`` loads."""
+    if pretrained:
+        from tfzoo import pretrained as pretrained_lib
+
+        return pretrained_lib.names(with_weights=True)
     return sorted(_MODELS, key=_sort_key)
 
 
@@ -96,6 +102,9 @@ def resolve_options(
     scalar_multiplier=None,
     scalar_bias=False,
     ghost_batch_size=64,
+    include_top=True,
+    pooling=None,
+    input_normalization=None,
 ):
     """Checks ``create_model``'s arguments without building anything; returns the builder's
     keyword arguments. Raises ValueError naming the bad value and what is accepted."""
@@ -118,16 +127,44 @@ def resolve_options(
     shape = tuple(input_shape) if input_shape is not None else family.input_shape
     if len(shape) != 3 or any(not isinstance(s, int) or s < 1 for s in shape):
         raise ValueError(f"input_shape must be (height, width, channels). Received: input_shape={input_shape!r}")
+    if not isinstance(include_top, bool):
+        raise ValueError(f"include_top must be True or False. Received: include_top={include_top!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}. Received: pooling={pooling!r}")
+    if include_top and pooling is not None:
+        raise ValueError(f"pooling applies with include_top=False only. Received: pooling={pooling!r}")
+    if input_normalization is not None:
+        input_normalization = _check_normalization(input_normalization, shape[-1])
     if family_name == "wrn":
         wrn_lib.check_architecture(**arch)
-    return family, dict(arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name)
+    return family, dict(arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name,
+                        include_top=include_top, pooling=pooling, input_normalization=input_normalization)
 
 
-def create_model(name, **options):
-    """Builds a registered model with a normalization and init scheme.
+def _check_normalization(value, channels):
+    """``(mean, std)``, each one float per channel with std > 0, as tuples of floats."""
+    try:
+        mean, std = (tuple(float(v) for v in part) for part in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"input_normalization must be (mean, std), one value per channel each. "
+                         f"Received: input_normalization={value!r}") from None
+    if len(mean) != channels or len(std) != channels or not all(v > 0 for v in std):
+        raise ValueError(f"input_normalization needs {channels} means and {channels} positive stds. "
+                         f"Received: input_normalization={value!r}")
+    return mean, std
+
+
+def create_model(name=None, *, pretrained=None, **options):
+    """Builds a registered model with a normalization and init scheme, or a pretrained one.
 
     Args:
       name: e.g. ``"wrn-16-4"``, ``"resnet50_v2"`` (see ``list_models()``).
+      pretrained: a name from ``list_models(pretrained=True)``: the model of that entry, its
+        architecture and scheme taken from the entry and its weights verified by sha256 before
+        they are read. It takes pixel values 0..255 (the data set's normalization is inside the
+        model) and returns logits. Of the options below it takes only ``num_classes`` (a fresh
+        classifier when it differs from the entry's), ``include_top`` and ``pooling``
+        (``tfzoo.pretrained.create_pretrained``).
       normalization: ``"batch_norm"`` (default), ``"ghost_batch_norm"`` or ``"none"``.
       init: ``"standard"`` (default), ``"skipinit"``, ``"zeroinit"`` or ``"fixup"`` (``schemes.py``).
       num_classes, input_shape: classifier size (default 10) and (H, W, C); None = the family's default.
@@ -136,8 +173,20 @@ def create_model(name, **options):
         (the ablations of ``001`` Table 1); None keeps the scheme's value.
       scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (``001`` Table 5).
       ghost_batch_size: examples per ghost batch for ``"ghost_batch_norm"`` (default 64).
+      include_top: False ends the model after the last block's activation, as in
+        ``keras.applications``: a feature extractor (no classifier, ``num_classes`` unused).
+      pooling: with ``include_top=False``: ``"avg"`` or ``"max"`` global pooling to [B, C], or
+        None for the feature maps [B, H, W, C].
+      input_normalization: ``(mean, std)`` per channel: the model takes pixels on the 0..255
+        scale and standardizes them itself; None (default): it takes standardized images.
 
-    Returns a functional ``keras.Model`` from float images to logits.
+    Returns a functional ``keras.Model`` from images to logits (or features).
     """
+    if pretrained is not None:
+        from tfzoo.pretrained import create_pretrained
+
+        return create_pretrained(pretrained, model=name, **options)
+    if name is None:
+        raise ValueError("create_model needs a model name or pretrained=NAME. Received: name=None, pretrained=None")
     family, kwargs = resolve_options(name, **options)
     return family.build(**kwargs)

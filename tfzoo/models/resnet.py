@@ -23,7 +23,8 @@ _BLOCKS = {
 }
 
 
-def resnet(depth, version, scheme, *, num_classes, input_shape, name):
+def resnet(depth, version, scheme, *, num_classes, input_shape, name, include_top=True, pooling=None,
+           input_normalization=None):
     """Builds ResNet-``depth``-V``version``.
 
     Stem: 7x7/2 convolution with 64 channels (V1 adds norm and ReLU; V2 leaves them to the
@@ -45,8 +46,8 @@ def resnet(depth, version, scheme, *, num_classes, input_shape, name):
     convs = blocks.CONVS_PER_BRANCH[block_fn]
     scale = fixup_scale(sum(stages), convs) if scheme.rescale_branches else 1.0
 
-    inputs = keras.Input(shape=input_shape, name="images")
-    x = blocks.conv(inputs, 64, 7, 2, scheme, "stem_conv")
+    inputs, x = blocks.model_input(input_shape, input_normalization)
+    x = blocks.conv(x, 64, 7, 2, scheme, "stem_conv")
     if version == 1:
         x = blocks.relu(blocks.norm(x, scheme, "stem_norm"), "stem_relu")
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
@@ -54,5 +55,5 @@ def resnet(depth, version, scheme, *, num_classes, input_shape, name):
         for block in range(1, count + 1):
             stride = 2 if stage > 1 and block == 1 else 1
             x = block_fn(x, filters, stride, scheme, f"stage{stage}_block{block}", fixup_scale=scale)
-    outputs = blocks.classifier_head(x, num_classes, scheme, preact=version == 2)
+    outputs = blocks.classifier_head(x, num_classes, scheme, preact=version == 2, include_top=include_top, pooling=pooling)
     return keras.Model(inputs, outputs, name=name)

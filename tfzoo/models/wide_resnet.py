@@ -22,7 +22,8 @@ def check_architecture(depth, width):
         raise ValueError(f"WRN width must be an integer >= 1. Received: width={width!r}")
 
 
-def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name):
+def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name, include_top=True, pooling=None,
+                input_normalization=None):
     """Builds WRN-``depth``-``width``: conv3x3(16) then stages of 16k, 32k, 64k channels.
 
     Stages 2 and 3 downsample by 2 in their first block; pre-activation basic blocks; the
@@ -31,8 +32,8 @@ def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name):
     check_architecture(depth, width)
     n = blocks_per_stage(depth)
     scale = fixup_scale(3 * n, 2) if scheme.rescale_branches else 1.0
-    inputs = keras.Input(shape=input_shape, name="images")
-    x = blocks.conv(inputs, 16, 3, 1, scheme, "stem_conv")
+    inputs, x = blocks.model_input(input_shape, input_normalization)
+    x = blocks.conv(x, 16, 3, 1, scheme, "stem_conv")
     for stage, (filters, stride) in enumerate(((16, 1), (32, 2), (64, 2)), start=1):
         for block in range(1, n + 1):
             x = blocks.preact_basic_block(
@@ -43,6 +44,6 @@ def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name):
                 f"stage{stage}_block{block}",
                 fixup_scale=scale,
             )
-    outputs = blocks.classifier_head(x, num_classes, scheme, preact=True)
+    outputs = blocks.classifier_head(x, num_classes, scheme, preact=True, include_top=include_top, pooling=pooling)
     return keras.Model(inputs, outputs, name=name)
 

@@ -1,0 +1,161 @@
+"""``create_model(pretrained=NAME)``: verified weights into the registry's architecture, raw pixels
+in, a fresh classifier for ``num_classes``, feature extractors, and one-line errors."""
+
+import dataclasses
+import gzip
+import hashlib
+import io
+import tarfile
+
+import keras
+import numpy as np
+import pytest
+
+import tfzoo
+from tfzoo import pretrained
+from tfzoo.data import get_spec
+
+SPEC = get_spec("fashion_mnist")
+
+
+def _tar_gz(members):
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _trained_source(normalization, init):
+    """A tiny model of the entry's architecture whose weights (BN statistics included) are not
+    the initial ones: two SGD steps on real Fashion-MNIST images."""
+    from tfzoo.data import load_arrays, normalize
+
+    model = tfzoo.create_model("wrn-10-1", normalization=normalization, init=init, input_shape=(28, 28, 1))
+    images, labels = load_arrays("fashion_mnist", "train", max_examples=64)
+    x = np.asarray(normalize(images, SPEC))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, labels, batch_size=32, epochs=1, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def entry_and_source(tmp_path_factory):
+    """A registry entry (served from a temporary package folder) with the weights of a trained model."""
+    tmp = tmp_path_factory.mktemp("pretrained")
+    source = _trained_source("batch_norm", "standard")
+    source.save_weights(tmp / "model.weights.h5")
+    data = _tar_gz({"model.weights.h5": (tmp / "model.weights.h5").read_bytes()})
+    (tmp / "test.tar.gz").write_bytes(data)
+    entry = dataclasses.replace(
+        pretrained.info("wrn-10-2-bn-fashion_mnist"), name="test-wrn-10-1-bn", source="package:test.tar.gz",
+        sha256=hashlib.sha256(data).hexdigest(), size=len(data), model="wrn-10-1", keras_weights=True)
+    return entry, source, tmp
+
+
+@pytest.fixture
+def registered(entry_and_source, monkeypatch):
+    entry, source, tmp = entry_and_source
+    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
+    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp / filename)
+    return entry, source
+
+
+def _images(n=16):
+    from tfzoo.data import load_arrays
+
+    return load_arrays("fashion_mnist", "test", max_examples=n)[0]
+
+
+def test_pretrained_model_takes_raw_pixels_and_predicts_as_the_trained_model(registered):
+    entry, source = registered
+    from tfzoo.data import normalize
+
+    model = tfzoo.create_model(pretrained=entry.name)
+    images = _images()
+    expected = source.predict(np.asarray(normalize(images, SPEC)), verbose=0)
+    np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-5)  # uint8 in
+    np.testing.assert_allclose(model.predict(images.astype("float32"), verbose=0), expected, atol=1e-5)
+    assert model.get_layer("input_normalization") is not None
+    assert entry.name in tfzoo.list_models(pretrained=True)
+    assert entry.name not in tfzoo.list_models()  # architectures, not weights
+
+
+def test_num_classes_keeps_every_weight_but_a_fresh_classifier(registered, capsys):
+    entry, source = registered
+    model = tfzoo.create_model(pretrained=entry.name, num_classes=3)
+    assert model.output.shape == (None, 3)
+    assert "new classifier of 3 classes" in capsys.readouterr().err
+    compared = 0
+    for layer in model.layers:
+        if layer.weights and layer.name != "classifier":
+            for ours, theirs in zip(layer.get_weights(), source.get_layer(layer.name).get_weights()):
+                np.testing.assert_array_equal(ours, theirs)
+                compared += 1
+    assert compared == len(source.weights) - 2  # all but the classifier's kernel and bias
+    assert model.get_layer("classifier").get_weights()[0].shape == (64, 3)
+    # The same number of classes as the entry: the classifier is loaded and nothing is printed.
+    same = tfzoo.create_model(pretrained=entry.name, num_classes=entry.num_classes)
+    np.testing.assert_array_equal(same.get_layer("classifier").get_weights()[0],
+                                  source.get_layer("classifier").get_weights()[0])
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("pooling, shape", [("avg", (None, 64)), ("max", (None, 64)), (None, (None, 7, 7, 64))])
+def test_feature_extractor(registered, pooling, shape):
+    entry, source = registered
+    from tfzoo.data import normalize
+
+    features = tfzoo.create_model(pretrained=entry.name, include_top=False, pooling=pooling)
+    assert features.output.shape == shape
+    images = _images(8)
+    maps = keras.Model(source.input, source.get_layer("head_relu").output).predict(
+        np.asarray(normalize(images, SPEC)), verbose=0)
+    expected = {"avg": maps.mean(axis=(1, 2)), "max": maps.max(axis=(1, 2)), None: maps}[pooling]
+    np.testing.assert_allclose(features.predict(images, verbose=0), expected, atol=1e-5)
+
+
+def test_feature_extractor_without_pretrained_weights():
+    model = tfzoo.create_model("wrn-10-1", input_shape=(28, 28, 1), include_top=False, pooling="avg")
+    assert model.output.shape == (None, 64)
+    assert "classifier" not in [layer.name for layer in model.layers]
+    # Parameters: the classifier's 64 x 10 + 10 fewer than the full model's.
+    full = tfzoo.create_model("wrn-10-1", input_shape=(28, 28, 1))
+    assert full.count_params() - model.count_params() == 64 * 10 + 10
+
+
+def test_tampered_weights_are_refused_before_reading(registered, monkeypatch, tmp_path):
+    entry, _ = registered
+    tampered = bytearray((pretrained._package_file("test.tar.gz")).read_bytes())
+    tampered[len(tampered) // 2] ^= 1
+    (tmp_path / "test.tar.gz").write_bytes(bytes(tampered))
+    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp_path / filename)
+    with pytest.raises(pretrained.PretrainedError, match="sha256"):
+        tfzoo.create_model(pretrained=entry.name)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(pretrained="no-such-model"), "unknown pretrained model 'no-such-model'"),
+    (dict(pretrained="test-wrn-10-1-bn", normalization="none"), "takes only num_classes, include_top and pooling"),
+    (dict(name="wrn-16-4", pretrained="test-wrn-10-1-bn"), "is a wrn-10-1"),
+    (dict(pretrained="wrn-10-2-bn-fashion_mnist"), "ships a SavedModel only"),
+    (dict(pretrained="test-wrn-10-1-bn", include_top=True, pooling="avg"), "pooling applies with include_top=False"),
+    (dict(pretrained="test-wrn-10-1-bn", num_classes=1), "num_classes must be an integer >= 2"),
+])
+def test_bad_arguments_raise_one_line_value_errors(registered, kwargs, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        tfzoo.create_model(**kwargs)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_damaged_member_is_a_pretrained_error(registered, monkeypatch, tmp_path):
+    entry, _ = registered
+    data = _tar_gz({"model.weights.h5": b"not an hdf5 file"})
+    (tmp_path / "bad.tar.gz").write_bytes(data)
+    bad = dataclasses.replace(entry, name="bad", source="package:bad.tar.gz", sha256=hashlib.sha256(data).hexdigest())
+    monkeypatch.setitem(pretrained.REGISTRY, "bad", bad)
+    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp_path / filename)
+    with pytest.raises(pretrained.PretrainedError, match="model.weights.h5 of bad"):
+        tfzoo.create_model(pretrained="bad")
