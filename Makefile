@@ -15,7 +15,7 @@ PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfil
 install:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; fi
-	$(PIP) install -q -e ".[test,jax,bench]" $(TORCH)
+	$(PIP) install -q -e ".[test,jax,bench,export]" $(TORCH)
 
 demo: install
 	rm -rf runs/demo

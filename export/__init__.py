@@ -1,5 +1,2 @@
-"""SavedModel export with serving signatures, and the predict CLI."""
-
-from recipes import prefer_onednn
-
-prefer_onednn()  # the recipes' CPU kernels (oneDNN), set before TensorFlow starts
+"""Thin command-line programs over ``tfzoo.export``: ``python -m export`` (``tfzoo-export``),
+``export.saved_model``, ``export.predict`` (``tfzoo-predict``) and ``export.archive``."""

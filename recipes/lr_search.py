@@ -139,6 +139,8 @@ def search_main():
 
     grid, base, search = _prepare(*checked)
     out = Path(FLAGS.output_dir)
+    if role() != "worker":
+        cli.write_flagfile(out)  # checked: the search starts; --flagfile=out/flagfile.txt repeats it
     print(f"{role()}: {len(grid)} trials ({len(grid.batch_sizes)} batch sizes x {len(grid.lr_exponents)} "
           f"learning rates x {grid.runs} runs) in {out}", flush=True)
     with cli.search_errors_are_one_line():

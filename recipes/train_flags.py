@@ -11,6 +11,7 @@ import dataclasses
 
 from absl import flags
 
+from recipes import cli
 from recipes.cli import EXIT_BAD_FLAG, fail  # noqa: F401  (re-exported for the recipes)
 
 FLAGS = flags.FLAGS
@@ -103,7 +104,7 @@ def train_and_report(config, *, export=None, summary=None):
     if export and Path(export).exists():
         fail(f"--export={export} already exists; choose a new folder")
     try:
-        results = train(config)
+        results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)])
     except DataError as error:
         fail(error)
     out = config.output_dir
@@ -118,8 +119,8 @@ def train_and_report(config, *, export=None, summary=None):
           f"results: {out}/results.json  model: {out}/model.keras\n"
           f"curves: {out}/curves.png  logs: tensorboard --logdir {out}/tensorboard")
     if export:
-        from export.saved_model import export_saved_model
+        from tfzoo import export as exporter
 
-        export_saved_model(Path(out) / "model.keras", export)
+        exporter.export(exporter.load_source(model=Path(out) / "model.keras"), export, "saved_model")
         print(f"SavedModel: {export} (signatures serving_default: uint8 images, serving_encoded: PNG/JPEG bytes)")
     return results

@@ -352,6 +352,7 @@ def main(experiment):
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "experiment.json", json.dumps(identity, indent=2, sort_keys=True) + "\n")
+    cli.write_flagfile(out)  # --flagfile=out/flagfile.txt runs this experiment again
     with cli.search_errors_are_one_line():
         outcomes = run_searches(searches, out)
     body, rows, claims = experiment.report(outcomes, scale, out)

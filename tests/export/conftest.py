@@ -35,10 +35,11 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def exported(run_dir):
-    from export.saved_model import export_saved_model
+    from tfzoo import export
 
-    export_saved_model(run_dir / "model.keras", run_dir / "saved_model")
-    return run_dir / "saved_model"
+    out = run_dir.parent / f"{run_dir.name}_saved_model"
+    export.export(export.load_source(model=run_dir / "model.keras"), out, "saved_model")
+    return out
 
 
 @pytest.fixture(scope="session")

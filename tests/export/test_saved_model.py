@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export.saved_model import export_saved_model, read_metadata, tf_error_line
-from tests.cli_cases import error_lines
+from tests.cli_cases import assert_one_error, error_lines, run_cases
+from tfzoo.export import ExportError, export, load_source, read_metadata, tf_error_line
 from tests.conftest import REPO
 
 
@@ -104,12 +104,23 @@ def test_fresh_process_with_only_tensorflow(exported, test_images, tmp_path):
 
 def test_existing_output_is_kept_and_failures_leave_nothing(run_dir, exported, tmp_path):
     before = sorted(p.name for p in exported.rglob("*"))
-    with pytest.raises(FileExistsError, match="already exists"):
-        export_saved_model(run_dir / "model.keras", exported)
+    with pytest.raises(ExportError, match="already exists"):
+        export(load_source(model=run_dir / "model.keras"), exported, "saved_model")
     assert sorted(p.name for p in exported.rglob("*")) == before
-    with pytest.raises(ValueError, match=r"takes inputs of shape \[28, 28, 1\] but cifar10 images are \[32, 32, 3\]"):
-        export_saved_model(run_dir / "model.keras", tmp_path / "out", dataset="cifar10")
+    with pytest.raises(ExportError, match=r"takes inputs of shape \[28, 28, 1\] but cifar10 images are \[32, 32, 3\]"):
+        load_source(model=run_dir / "model.keras", dataset="cifar10")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_never_over_or_inside_the_source(run_dir, tmp_path):
+    """--overwrite --output_dir=<the run folder> once deleted the run; now refused, nothing touched."""
+    before = {p: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    for model, output in [(run_dir / "model.keras", run_dir), (run_dir / "model.keras", run_dir / "model.keras"),
+                          (run_dir / "model.keras", run_dir.parent), (run_dir, run_dir / "exported")]:
+        with pytest.raises(ExportError, match="would write over or inside the source"):
+            export(load_source(model=model), output, "saved_model", overwrite=True)
+    assert {p: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+    assert not (run_dir / "exported").exists()
 
 
 def test_cli_exports_and_checks_itself(run_dir, tmp_path):
@@ -117,11 +128,34 @@ def test_cli_exports_and_checks_itself(run_dir, tmp_path):
     cmd = [sys.executable, "-m", "export.saved_model", f"--model={run_dir / 'model.keras'}"]
     result = subprocess.run([*cmd, f"--output={tmp_path / 'sm'}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "max |SavedModel - Keras| = " in result.stdout
-    difference = float(result.stdout.split("max |SavedModel - Keras| = ")[1].split()[0])
+    # --output is an alias of --output_dir that prints nothing extra (TensorFlow's own start-up lines aside).
+    assert not [line for line in result.stderr.splitlines() if "output" in line or "alias" in line.lower()], result.stderr
+    difference = float(result.stdout.split("max |saved_model - Keras| = ")[1].split(",")[0])
     assert difference < 1e-5
     assert json.loads((tmp_path / "sm" / "assets.extra" / "tfzoo.json").read_text())["dataset"] == "fashion_mnist"
-    result = subprocess.run([*cmd[:-1], "--model=nope.keras", f"--output={tmp_path / 'x'}"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and error_lines(result) == ["error: model file nope.keras not found (expected a .keras file written by a recipe)"]
-    assert not (tmp_path / "x").exists()
+
+
+def test_cli_errors_are_one_line_and_write_nothing(run_dir, tmp_path):
+    import keras
+
+    # A .keras file whose config names a function: refused by Keras's safe mode, one line here.
+    crafted = tmp_path / "crafted" / "model.keras"
+    crafted.parent.mkdir()
+    inputs = keras.Input((28, 28, 1))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(crafted)
+    before = sorted(p.name for p in run_dir.iterdir())
+    cases = [
+        ([f"--model={run_dir}", "--overwrite", f"--output={run_dir}"], "would write over or inside the source"),
+        ([f"--model={crafted}", f"--output_dir={tmp_path / 'a'}"], f"cannot load {crafted}: "),
+        (["--model=nope.keras", f"--output_dir={tmp_path / 'b'}"], "model file nope.keras not found"),
+        ([f"--model={tmp_path}", f"--output_dir={tmp_path / 'c'}"], f"{tmp_path} holds no model.keras"),
+        ([f"--model={run_dir}", "--pretrained=x", f"--output_dir={tmp_path / 'd'}"], "pass exactly one of --model"),
+        ([f"--model={run_dir}", "--format=tflite", f"--output_dir={tmp_path / 'e'}"],
+         "value should be one of <saved_model|litert|litert_int8|onnx>"),
+        ([f"--model={run_dir}"], "--output_dir is required"),
+    ]
+    for (args, message), result in zip(cases, run_cases("export.saved_model", [args for args, _ in cases])):
+        assert_one_error(result, message)
+        assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in run_dir.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crafted"]

@@ -84,3 +84,54 @@ def test_reload_resumes_the_running_trial_and_retries_failed_ones(tmp_path):
     assert [r.spec for r in resumed.results()] == GRID.trials() and len(resumed.trials) == len(GRID)
     leftovers = [p.name for p in (tmp_path / "keras_tuner").rglob("*") if ".tmp" in p.name]
     assert leftovers == []  # state files are written atomically
+
+
+def _fake_train(config, verbose=0):
+    """Stands in for tfzoo.training.train: writes a checkpoint, returns a finished run's results."""
+    from pathlib import Path
+
+    checkpoints = Path(config.output_dir) / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "epoch_0001.keras").write_bytes(b"state")
+    return {"test_accuracy": 0.5 + config.lr / 1000, "train_loss": 1.0, "diverged": config.lr > 100, "seconds": 1.0}
+
+
+class _Killed(BaseException):
+    """A kill -9 landing at a chosen line (keras-tuner catches Exception, not this)."""
+
+
+def test_a_finished_trial_is_recorded_before_its_checkpoints_are_deleted(tmp_path, monkeypatch):
+    import tfzoo.training
+    from tfzoo.search import tuner as tuner_module
+
+    monkeypatch.setattr(tfzoo.training, "train", _fake_train)
+    seen = []
+
+    def killed_while_deleting(trial_dir):
+        seen.append(trial_dir)
+        raise _Killed
+
+    monkeypatch.setattr(tuner_module, "delete_checkpoints", killed_while_deleting)
+    with pytest.raises(_Killed):
+        LRSearchTuner(CONFIG, GRID, tmp_path).search(verbose=0)
+    first = GRID.trials()[0]
+    assert seen == [str(tmp_path / "trials" / first.name)]
+    assert (tmp_path / "trials" / first.name / "checkpoints" / "epoch_0001.keras").is_file()  # killed before deleting
+
+    monkeypatch.undo()  # a new process after the kill: the finished trial is done, the next one comes next
+    resumed = LRSearchTuner(CONFIG, GRID, tmp_path).oracle
+    assert [r.spec for r in resumed.results()] == [first]
+    assert resumed.results()[0].test_accuracy == pytest.approx(0.5 + first.lr / 1000)
+    assert _spec(resumed.create_trial("tuner0")) == GRID.trials()[1]
+
+
+def test_a_search_deletes_checkpoints_and_writes_hparams_sessions(tmp_path, monkeypatch):
+    import tfzoo.training
+    from tfzoo.search.tuner import run_search
+
+    monkeypatch.setattr(tfzoo.training, "train", _fake_train)
+    results = run_search(CONFIG, GRID, tmp_path)
+    assert [r.spec for r in results] == GRID.trials()
+    assert sum(r.diverged for r in results) == 4  # lr 2^8 = 256 > 100
+    assert list((tmp_path / "trials").glob("*/checkpoints")) == []
+    assert sorted(p.name for p in (tmp_path / "hparams").iterdir()) == sorted(s.name for s in GRID.trials())

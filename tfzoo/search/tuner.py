@@ -1,5 +1,5 @@
 """The learning-rate search on keras-tuner: a resumable grid oracle and a tuner whose trials call
-``tfzoo.training.train`` (``001`` section 3: batch sizes x log2 learning rates x n runs).
+``tfzoo.training.train`` (the paper's section 3: batch sizes x log2 learning rates x n runs).
 
 keras-tuner keeps the search state in ``DIR/keras_tuner/`` (the oracle and one ``trial.json`` per
 trial), so the same command finishes what is missing and re-runs nothing; each trial trains into
@@ -140,8 +140,6 @@ class LRSearchTuner(base_tuner.BaseTuner):
             raise keras_tuner.errors.FatalError(str(error)) from error
         finally:
             keras.backend.clear_session()
-        # A finished trial is never resumed: its checkpoints (model and optimizer state) only fill the disk.
-        shutil.rmtree(Path(config.output_dir) / "checkpoints", ignore_errors=True)
         result = TrialResult.from_train_results(spec, results)
         if self._is_worker():
             print(f"[{self.tuner_id}] {format_result(result)}", flush=True)
@@ -151,6 +149,21 @@ class LRSearchTuner(base_tuner.BaseTuner):
             metrics["train_loss"] = result.train_loss
         return metrics
 
+    def on_trial_end(self, trial):
+        """Records the trial with the oracle (``trial.json``, ``oracle.json``) first; only then, for a
+        completed trial, writes its HParams session and deletes its checkpoints. A kill between the
+        two leaves a recorded trial with spare checkpoints, never a finished trial that is trained
+        again because its record was lost."""
+        super().on_trial_end(trial)
+        recorded = self.oracle.get_trial(trial.trial_id)  # on a worker: the chief's record, over gRPC
+        if recorded.status != _COMPLETED:
+            return
+        from tfzoo.search import hparams
+
+        spec = TrialSpec(**recorded.hyperparameters.values)
+        hparams.write_session(self.directory_path, self.base_config, trial_result(recorded))
+        delete_checkpoints(self.trial_config(spec).output_dir)
+
     def save(self):
         if not self._is_worker():
             self.oracle.save()
@@ -159,6 +172,11 @@ class LRSearchTuner(base_tuner.BaseTuner):
     def reload(self):
         self._reloaded = True
         super().reload()
+
+
+def delete_checkpoints(trial_dir):
+    """A finished trial is never resumed: its checkpoints (model and optimizer state) only fill the disk."""
+    shutil.rmtree(Path(trial_dir) / "checkpoints", ignore_errors=True)
 
 
 def trial_result(trial):
@@ -203,7 +221,7 @@ def search_and_report(base_config, grid, directory, identity, best, *, is_worker
     """One learning-rate search with its files: ``search.json`` (not on a worker), the missing trials,
     then ``trials.csv`` and the summaries (``report.write_outputs``). Returns (results, summary), or
     None on a distributed worker. Raises keras_tuner.errors.FatalError if the data cannot be read."""
-    from tfzoo.search import report
+    from tfzoo.search import hparams, report
     from tfzoo.search.summary import summarize
 
     if not is_worker:
@@ -211,6 +229,7 @@ def search_and_report(base_config, grid, directory, identity, best, *, is_worker
     results = run_search(base_config, grid, directory)
     if results is None:
         return None
+    hparams.write_missing(directory, base_config, results)
     summary = summarize(results, grid, best)
     report.write_outputs(directory, results, summary, identity, best)
     return results, summary

@@ -1,0 +1,125 @@
+"""What every tfzoo command line shares (recipes/, export/, bench/): one-line errors, absl flag
+parsing, the CPU-kernel preference and experiment files. Defines no flags of its own.
+
+Bad input: one ``error:`` line on stderr and exit 2 (``fail``), before anything is written; a
+flag absl cannot parse (``--depth=abc``, an enum value) too (``run``). A search that cannot go on:
+one ``error:`` line and exit 1 (``search_errors_are_one_line``).
+
+Experiment files: every program takes absl's own ``--flagfile=FILE``; ``write_flagfile(DIR)``
+writes the flags a run was given to ``DIR/flagfile.txt`` (the defaults of the others as
+comments), so ``--flagfile=DIR/flagfile.txt --output_dir=OTHER`` runs the same experiment again.
+"""
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+EXIT_FAILED = 1
+EXIT_BAD_FLAG = 2
+FLAGFILE = "flagfile.txt"
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+# Not part of an experiment: absl's own file flags, and where an extra copy of the result goes.
+_NOT_WRITTEN = ("flagfile", "undefok", "export")
+
+
+def fail(message, code=EXIT_BAD_FLAG):
+    """One ``error:`` line on stderr and exit ``code`` (2: a bad flag)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+@contextlib.contextmanager
+def search_errors_are_one_line():
+    """A learning-rate search that cannot go on (keras_tuner's FatalError, e.g. data unreadable
+    mid-search, which is not a RuntimeError; or a RuntimeError): its first line as one ``error:``
+    line and exit 1, not a traceback."""
+    import keras_tuner
+
+    try:
+        yield
+    except (keras_tuner.errors.FatalError, RuntimeError) as error:
+        fail(str(error).strip().splitlines()[0], EXIT_FAILED)
+
+
+def parse_flags(argv):
+    """absl's parser, with a value it cannot parse one ``error:`` line and exit 2 (not absl's FATAL)."""
+    from absl import flags
+
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        fail(error)
+
+
+def run(main, argv=None):
+    """``absl.app.run(main)`` with ``parse_flags``."""
+    from absl import app
+
+    app.run(main, argv=argv, flags_parser=parse_flags)
+
+
+def prefer_onednn():
+    """Sets ``$TF_ENABLE_ONEDNN_OPTS=1`` if it is unset and TensorFlow is not imported yet (it reads
+    the variable once, at import); a command line calls it in its entry point, never on import.
+
+    TensorFlow turns oneDNN's CPU kernels on by itself only on CPUs with AVX512-VNNI, AMX and the
+    like; docs/results/performance.md measures what they change. Returns whether TensorFlow will
+    run them as far as the environment says (None: TensorFlow had already started without it).
+    """
+    if ONEDNN_ENV not in os.environ and "tensorflow" not in sys.modules:
+        os.environ[ONEDNN_ENV] = "1"
+    if ONEDNN_ENV not in os.environ:
+        return None
+    return os.environ[ONEDNN_ENV].strip().lower() in ("1", "true")
+
+
+def flagfile_text(flag_values=None, program=None):
+    """The flags of this program (absl's own left out) as an absl flag file: each flag the command
+    line or a flag file set, one ``--name=value`` a line; every other flag's default as a comment.
+
+    Only the flags that were set are active, so a flag whose absence means something (a learning
+    rate derived from the batch size when ``--lr`` is not given) keeps that meaning on a rerun.
+    """
+    from absl import flags
+
+    flag_values = flag_values or flags.FLAGS
+    given, defaults = [], []
+    for module, module_flags in sorted(flag_values.flags_by_module_dict().items()):
+        if module.startswith("absl."):
+            continue
+        for flag in module_flags:
+            if flag.name in _NOT_WRITTEN:
+                continue
+            if flag.present:
+                given.append(flag.serialize())
+            else:
+                defaults.append(f"# {flag.serialize() or f'--{flag.name} (unset)'}")
+    program = program or Path(sys.argv[0]).name
+    lines = [f"# flags of {program}: rerun with --flagfile=THIS_FILE --output_dir=NEW_FOLDER", *sorted(set(given))]
+    if defaults:
+        lines += ["# not given (the defaults this run used):", *sorted(set(defaults))]
+    return "\n".join(lines) + "\n"
+
+
+def write_flagfile(output_dir, flag_values=None):
+    """Writes ``output_dir/flagfile.txt`` (``flagfile_text``) atomically; returns its path. Call it
+    once the run has really started, so a bad flag never leaves one behind."""
+    path = Path(output_dir) / FLAGFILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{FLAGFILE}.tmp-{os.getpid()}")
+    tmp.write_text(flagfile_text(flag_values))
+    os.replace(tmp, path)
+    return path
+
+
+def flagfile_callback(output_dir):
+    """A Keras callback that writes ``output_dir/flagfile.txt`` when training begins: after the
+    configuration, the data and the model have all been checked and built."""
+    import keras
+
+    class WriteFlagfile(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            write_flagfile(output_dir)
+
+    return WriteFlagfile()
