@@ -173,6 +173,9 @@ def create_torch_model(name="wrn-16-4", **options):
     family, kwargs = resolve_options(name, **options)
     if family.build is not wide_resnet.wide_resnet:
         raise ValueError(f"bench.torch_wrn builds Wide-ResNets only ('wrn-{{d}}-{{k}}'). Received: {name!r}")
+    for key, default in (("include_top", True), ("pooling", None), ("input_normalization", None)):
+        if kwargs.pop(key, default) != default:  # the twin is the classifier on normalized inputs only
+            raise ValueError(f"bench.torch_wrn builds {key}={default!r} only. Received: {key}={options[key]!r}")
     return WideResNet(**kwargs)
 
 
@@ -257,9 +260,13 @@ def forward_flops(model, input_shape):
     return total
 
 
-def make_train_step(model, *, lr=0.05, momentum=0.9, weight_decay=5e-4, accumulation=1, channels_last=False):
-    """``step(images NCHW, int labels) -> loss``: one float32 SGD update over ``accumulation`` equal
-    micro-batches (gradients averaged), activations in ``channels_last`` layout if asked."""
+def make_train_step(model, *, lr=0.05, momentum=0.9, weight_decay=5e-4, accumulation=1, channels_last=False,
+                    bf16=False):
+    """``step(images NCHW, int labels) -> loss``: one SGD update over ``accumulation`` equal
+    micro-batches (gradients averaged), activations in ``channels_last`` layout if asked; float32,
+    or with ``bf16`` PyTorch's mixed precision (``torch.autocast`` on the CPU in bfloat16: bf16
+    convolutions and matmuls, float32 parameters, optimizer and loss), the peer of Keras's
+    ``mixed_bfloat16``."""
     decay = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     decay_ids = {id(p) for p in decay}
     other = [p for p in model.parameters() if id(p) not in decay_ids]
@@ -274,7 +281,9 @@ def make_train_step(model, *, lr=0.05, momentum=0.9, weight_decay=5e-4, accumula
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for x, y in zip(images.chunk(accumulation), labels.chunk(accumulation)):
-            loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x.contiguous(memory_format=memory_format))
+            loss = F.cross_entropy(logits.float(), y)
             (loss / accumulation).backward()
             total += loss.item() / accumulation
         optimizer.step()

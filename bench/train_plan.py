@@ -9,6 +9,15 @@ import importlib.util
 
 NORMALIZATION_RUNS = (("batch_norm", "standard"), ("ghost_batch_norm", "standard"), ("none", "zeroinit"))
 TF_KERNELS = ("onednn", "default")  # TF_ENABLE_ONEDNN_OPTS=1 / 0; "-": not TensorFlow (torch, keras on JAX)
+TORCH_PRECISIONS = ("fp32", "bf16")  # PyTorch's peer of Keras's mixed_bfloat16: torch.autocast in bfloat16
+# Issue 24's acceptance targets: (what, ratio name, at least); the bf16 ones only on a CPU with native bf16.
+TARGETS = (
+    ("fp32, BN: keras / torch", "keras_fp32_over_torch_fp32", 1.0),
+    ("fp32, none/ZeroInit: keras / torch", "keras_fp32_none_zeroinit_over_torch_fp32", 1.05),
+    ("bf16, BN: keras / torch autocast", "keras_bf16_over_torch_bf16", 1.05),
+    ("bf16, none/ZeroInit: keras / torch autocast", "keras_bf16_none_zeroinit_over_torch_bf16", 1.05),
+    ("BN: keras bf16 / keras fp32", "keras_bf16_over_keras_fp32", 1.5),
+)
 
 
 def torch_unavailable():
@@ -45,12 +54,17 @@ def plan(args):
         return framework, precision, normalization, init, kernels if framework == "keras" else "-"
 
     runs = [key("keras", args.precision)] + [key("keras", args.precision, kernels=k) for k in kernels[1:]]
-    if args.compare:
+    if args.targets:  # BN and none/ZeroInit, keras and torch, fp32 and (with native bf16) bf16
+        precisions = ("fp32", "bf16") if args.native_bf16 else ("fp32",)
+        runs = [key(fw, p, n, i) for n, i in (NORMALIZATION_RUNS[0], NORMALIZATION_RUNS[2])
+                for p in precisions for fw in ("keras", "torch")]
+    elif args.compare:
         runs = [key("keras", "fp32")] + [key("keras", "fp32", kernels=k) for k in kernels[1:]]
-        runs += [key("keras", "bf16"), key("torch", "fp32")]
+        runs += [key("keras", "bf16"), key("torch", "fp32"), key("torch", "bf16")]
         runs += [key(fw, "fp32", n, i) for n, i in NORMALIZATION_RUNS for fw in ("keras", "torch")]
+        runs += [key(fw, "bf16", "none", "zeroinit") for fw in ("keras", "torch")]
     elif args.torch:
-        runs.append(key("torch", "fp32"))
+        runs.append(key("torch", args.precision))
     if torch_unavailable():
         runs = [r for r in runs if r[0] != "torch"]
     return list(dict.fromkeys(runs))
@@ -72,12 +86,11 @@ def ratios(results, args):
     def ratio(a, b):
         return round(a / b, 3) if a and b else None
 
-    out = {
-        "keras_fp32_over_torch_fp32": ratio(ips("keras", "fp32"), ips("torch", "fp32")),
-        "keras_bf16_over_torch_fp32": ratio(ips("keras", "bf16"), ips("torch", "fp32")),
-        "keras_bf16_over_keras_fp32": ratio(ips("keras", "bf16"), ips("keras", "fp32")),
-        f"keras_{args.precision}_over_torch_fp32": ratio(ips("keras", args.precision), ips("torch", "fp32")),
-    }
+    out = {}  # keras over torch at equal precision (torch bf16: autocast), and bf16 over fp32 in each framework
+    for precision in TORCH_PRECISIONS:
+        out[f"keras_{precision}_over_torch_{precision}"] = ratio(ips("keras", precision), ips("torch", precision))
+    for framework in ("keras", "torch"):
+        out[f"{framework}_bf16_over_{framework}_fp32"] = ratio(ips(framework, "bf16"), ips(framework, "fp32"))
     if main_kernels in TF_KERNELS:
         other = TF_KERNELS[1 - TF_KERNELS.index(main_kernels)]
         out[f"keras_fp32_{other}_over_torch_fp32"] = ratio(ips("keras", "fp32", kernels=other), ips("torch", "fp32"))
@@ -88,7 +101,24 @@ def ratios(results, args):
         for normalization, init in NORMALIZATION_RUNS[1:]:
             key = f"{framework}_{normalization}_{init}_over_batch_norm"
             out[key] = ratio(ips(framework, "fp32", normalization, init), bn)
+    if (args.normalization, args.init) == NORMALIZATION_RUNS[0]:  # the main runs have BN: none/ZeroInit beside them
+        for precision in TORCH_PRECISIONS:
+            out[f"keras_{precision}_none_zeroinit_over_torch_{precision}"] = ratio(
+                ips("keras", precision, "none", "zeroinit"), ips("torch", precision, "none", "zeroinit"))
     return {k: v for k, v in out.items() if v is not None}
+
+
+def check_targets(ratios_, paired=None):
+    """``TARGETS`` against this invocation's ratios: ``[{target, ratio, value, at_least, met}]``
+    for those it measured. ``value`` is the median of the paired per-step ratios where there are
+    any (``--interleave=step``), else the pooled ratio."""
+    out = []
+    for what, name, at_least in TARGETS:
+        value = (paired or {}).get(name, {}).get("median", ratios_.get(name))
+        if value is not None:
+            out.append({"target": what, "ratio": name, "value": round(value, 3), "at_least": at_least,
+                        "met": value >= at_least})
+    return out
 
 
 def ratios_by_round(results, args):

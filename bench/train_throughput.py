@@ -4,6 +4,7 @@
         --batch_size=64 --steps=15 --precision=fp32            # or bf16, fp16; --torch adds the twin
     python -m bench.train_throughput --compare --model=wrn-16-4 --batch_size=64 --steps=15
     python -m bench.train_throughput --torch --model=wrn-16-4 --steps=40 --interleave=step   # paired steps
+    python -m bench.train_throughput --targets --model=wrn-16-4 --batch_size=64 --steps=30 --interleave=step
     KERAS_BACKEND=jax python -m bench.train_throughput --model=wrn-16-4 --precision=fp32
 
 A step is one parameter update of ``batch_size`` images, exactly as ``tfzoo.training.train``
@@ -25,14 +26,21 @@ On TensorFlow, ``--tf_kernels`` picks the CPU kernels: ``onednn`` (what the reci
 ``recipes.prefer_onednn``) or ``default`` (TensorFlow's own, ``TF_ENABLE_ONEDNN_OPTS=0``);
 ``auto`` is whatever this process's environment gives. A run whose kernels differ from the
 ones this process runs is timed in a child process with the variable set.
-FLOPs are the model's conv/dense multiply-adds x 2: ``gflops_per_image`` is the forward pass,
-training is counted as 3 x forward (``train_gflops_per_image``), ``achieved_gflops`` = training
-FLOPs x images/s, and ``fraction_of_peak`` divides it by the matmul peak (``bench.peak``).
+FLOPs are the model's conv/dense multiply-adds x 2 as a direct convolution computes them:
+``gflops_per_image`` is the forward pass, training is counted as 3 x forward
+(``train_gflops_per_image``), ``achieved_gflops`` = training FLOPs x images/s, and
+``fraction_of_peak`` divides it by the matmul peak of the run's precision (``bench.peak``:
+fp32, or bf16 for 16-bit runs). Above 100 % the kernels did fewer multiplications than a direct
+convolution (Winograd, FFT), and the output says so.
 PyTorch runs eager in ``channels_last`` (``--torch_memory_format``), its faster CPU layout
-for these convolutions here. ``--compare`` times keras fp32 and bf16 and torch fp32 for the
-chosen model, then BN vs ghost BN vs none/ZeroInit in both frameworks, the input pipeline and
-the peak, and prints their ratios; on TensorFlow it also times keras fp32 with the other
-kernels. The last line of the output is JSON.
+for these convolutions, and at bf16 under ``torch.autocast`` (bf16 convolutions, float32
+weights): the peer of Keras's ``mixed_bfloat16``. Every keras/torch ratio is at equal precision.
+``--compare`` times keras and torch in fp32 and bf16 for the chosen model, then BN vs ghost BN
+vs none/ZeroInit in both frameworks (none/ZeroInit in bf16 too), the input pipeline and the
+peak, and prints their ratios; on TensorFlow it also times keras fp32 with the other kernels.
+``--targets`` times what issue 24's acceptance needs (keras and torch, BN and none/ZeroInit,
+fp32, and bf16 where the CPU computes in it natively) and prints each target with its ratio
+and whether it is met. The output records the CPU's model and flags. The last line is JSON.
 """
 
 import argparse
@@ -46,11 +54,15 @@ import numpy as np
 
 from bench import common, interleave
 from bench import flops as flops_lib
-from bench.train_plan import (TF_KERNELS, kernels_in_force, plan, ratios, ratios_by_round, ratios_by_step, run_name,
-                              torch_unavailable)
+from bench.train_plan import (TF_KERNELS, TORCH_PRECISIONS, check_targets, kernels_in_force, plan, ratios,
+                              ratios_by_round, ratios_by_step, run_name, torch_unavailable)
 from recipes import ONEDNN_ENV
 
 CIFAR10_SUBSET = "../shared/data/cifar10-subset"
+
+
+OVER_PEAK = ("over 100 % of the matmul peak: direct-convolution FLOPs are counted, and the kernels did fewer "
+             "multiplications (Winograd or similar)")
 
 
 class Run:
@@ -85,6 +97,9 @@ def with_timing(result, times, batch_size, peak=None):
     if peak:
         key = "bf16_gflops" if out["precision"] in ("bf16", "fp16") else "fp32_gflops"
         out["fraction_of_peak"] = round(out["achieved_gflops"] / peak[key], 3)
+        out["peak_gflops"] = peak[key]
+        if out["fraction_of_peak"] > 1:
+            out["fraction_of_peak_note"] = OVER_PEAK
     return out
 
 
@@ -149,20 +164,22 @@ def torch_run(args, precision, normalization, init):
     from bench import torch_wrn
     from tfzoo.training.optimizer import accumulation_steps
 
-    if precision != "fp32":
-        raise ValueError(f"the PyTorch twin runs in fp32 only. Received: precision={precision!r}")
+    if precision not in TORCH_PRECISIONS:
+        raise ValueError(f"the PyTorch twin runs in {' or '.join(TORCH_PRECISIONS)} (autocast). "
+                         f"Received: precision={precision!r}")
     torch.manual_seed(args.seed)
     model = torch_wrn.create_torch_model(args.model, normalization=normalization, init=init,
                                          num_classes=args.num_classes, input_shape=args.input_shape,
                                          ghost_batch_size=args.ghost_batch_size)
     accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization)
     step = torch_wrn.make_train_step(model, lr=args.lr, weight_decay=args.weight_decay, accumulation=accumulation,
-                                     channels_last=args.torch_memory_format == "channels_last")
+                                     channels_last=args.torch_memory_format == "channels_last",
+                                     bf16=precision == "bf16")
     images, labels = synthetic_batch(args.batch_size, args.input_shape, args.num_classes, args.seed)
     x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(labels).long()
     info = {"accumulation_steps": accumulation, "threads": torch.get_num_threads(),
-            "memory_format": args.torch_memory_format}
+            "memory_format": args.torch_memory_format, "autocast": "bfloat16" if precision == "bf16" else None}
     return Run("torch", precision, normalization, init,
                lambda: step(x, y), torch_wrn.forward_flops(model, args.input_shape) / 1e9,
                torch_wrn.parameter_counts(model)[0], info)
@@ -276,7 +293,10 @@ def parse_args(argv=None):
     add("--image_size", type=int, default=32)
     add("--channels", type=int, default=3)
     add("--compare", action="store_true", help="keras vs torch in fp32/bf16, BN vs ghost BN vs none, pipeline")
-    add("--torch", action="store_true", help="also time the PyTorch twin (fp32)")
+    add("--targets", action="store_true",
+        help="issue 24's acceptance: keras vs torch, BN and none/ZeroInit, fp32 and (native bf16 CPUs) bf16; "
+             "prints each target and whether it is met")
+    add("--torch", action="store_true", help="also time the PyTorch twin at --precision (fp32, or bf16 autocast)")
     add("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"),
         help="PyTorch's activation layout: channels_last (NHWC, its faster CPU path here) or contiguous (NCHW)")
     add("--rounds", type=int, default=1, help="with several runs: repeat them, order reversed every other round")
@@ -300,12 +320,21 @@ def parse_args(argv=None):
                      "give the steps with --steps")
     if args.serve and not args.run:
         parser.error("--serve is internal: it needs --run")
+    if args.targets and (args.compare or (args.normalization, args.init) != ("batch_norm", "standard")):
+        parser.error("--targets times its own runs (BN and none/ZeroInit, fp32 and bf16); give neither --compare "
+                     f"nor another normalization. Received: --normalization={args.normalization} --init={args.init}"
+                     + (" --compare" if args.compare else ""))
+    if args.torch and args.precision not in TORCH_PRECISIONS:
+        parser.error(f"--torch times the PyTorch twin in {' or '.join(TORCH_PRECISIONS)}. "
+                     f"Received: --precision={args.precision}")
     if args.run:
         parts = args.run.split(",")
         accepted = (("keras", "torch"), ("fp32", "bf16", "fp16"), ("batch_norm", "ghost_batch_norm", "none"),
                     ("standard", "skipinit", "zeroinit", "fixup"))
         if len(parts) != 4 or any(p not in ok for p, ok in zip(parts, accepted)):
             parser.error(f"--run takes framework,precision,normalization,init. Received: {args.run!r}")
+        if parts[0] == "torch" and parts[1] not in TORCH_PRECISIONS:
+            parser.error(f"--run: the PyTorch twin runs in {' or '.join(TORCH_PRECISIONS)}. Received: {args.run!r}")
     ghost = args.normalization == "ghost_batch_norm" or args.compare or bool(args.run and "ghost_batch_norm" in args.run)
     if ghost and args.batch_size % args.ghost_batch_size:
         parser.error(f"ghost BN needs --batch_size a multiple of --ghost_batch_size. Received: --batch_size="
@@ -319,6 +348,9 @@ def parse_args(argv=None):
     args.jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     args.deterministic = args.deterministic == "true"
     args.input_shape = (args.image_size, args.image_size, args.channels)
+    from tfzoo.precision import cpu_flags, native_bf16
+
+    args.native_bf16 = native_bf16(cpu_flags())
     return args
 
 
@@ -330,6 +362,9 @@ def main(argv=None):
     keys = plan(args)
     if args.run:  # a child of time_in_subprocesses: this run's result only
         return common.print_result(time_run(args, keys[0]))
+    cpu = common.cpu_info()
+    print(f"CPU: {cpu['cpu']} ({cpu['cpu_count']} logical), flags: {' '.join(cpu['cpu_flags']) or '-'}; "
+          f"native bf16: {'yes' if args.native_bf16 else 'no'}", flush=True)
     if len(keys) == 1 and keys[0][4] == kernels_in_force():
         results = {keys[0]: time_run(args, keys[0])}
     elif args.interleave == "step":
@@ -340,15 +375,21 @@ def main(argv=None):
     if args.peak_size:
         from bench import peak as peak_lib
 
-        peak = peak_lib.measure(args.peak_size, repeats=10)  # the best of 10: the host is noisy
+        peak = peak_lib.measure(args.peak_size, repeats=10, torch=not torch_unavailable())  # best of 10: noisy host
         results = {key: with_timing(r, r["times_s"], args.batch_size, peak) for key, r in results.items()}
+        print(f"matmul peak ({args.peak_size}^2, the faster framework): fp32 {peak['fp32_gflops']} GFLOP/s, "
+              f"bf16 {peak['bf16_gflops']} GFLOP/s")
     for key, r in results.items():
+        of_peak = f" ({r['fraction_of_peak']:.0%} of the {r['precision']} peak" if peak else ""
+        if peak:
+            of_peak += "; over 100 %: fewer multiplications than direct convolution)" if r["fraction_of_peak"] > 1 else ")"
         print(f"{run_name(key):42s} {r['step_ms']:9.1f} ms/step {r['images_per_second']:8.1f} img/s "
-              f"{r['achieved_gflops']:7.1f} GFLOP/s" + (f" ({r['fraction_of_peak']:.0%} of peak)" if peak else ""))
+              f"{r['achieved_gflops']:7.1f} GFLOP/s" + of_peak)
     main_run = results[keys[0]]
     output = dict(main_run, model=args.model, batch_size=args.batch_size, ghost_batch_size=args.ghost_batch_size,
                   steps=args.steps, warmup_steps=args.warmup, rounds=args.rounds, threads=args.threads or "default",
-                  flops_convention="gflops_per_image: forward conv+dense MACs x 2; training counted as 3 x forward",
+                  flops_convention="gflops_per_image: forward conv+dense MACs x 2 (direct convolution); training counted "
+                                   "as 3 x forward",
                   peak=peak, ratios=ratios(results, args), **common.environment(),
                   tensorflow_imported="tensorflow" in sys.modules)
     if main_run["kernels"] in TF_KERNELS:  # it may have run in a child process with the other kernels
@@ -360,7 +401,8 @@ def main(argv=None):
         output["interleave"] = args.interleave
         if args.interleave == "step":
             output["paired_ratios"] = interleave.paired(ratios_by_step(results, args))
-    if (args.compare or args.torch) and torch_unavailable():
+    output["native_bf16"] = args.native_bf16
+    if (args.compare or args.torch or args.targets) and torch_unavailable():
         output["torch_skipped"] = torch_unavailable()
     if args.compare:
         output["pipeline"] = pipeline_ratio(args, main_run["images_per_second"])
@@ -372,6 +414,12 @@ def main(argv=None):
         if by_step:
             note = f"  (step by step: median {by_step['median']:.3f}, quartiles {by_step['q1']:.3f}-{by_step['q3']:.3f})"
         print(f"{key:42s} {value:.3f}{note}")
+    if args.targets:
+        output["targets"] = check_targets(output["ratios"], output.get("paired_ratios"))
+        for t in output["targets"]:
+            print(f"target {t['target']:44s} {t['value']:.3f} >= {t['at_least']:.2f}: {'met' if t['met'] else 'NOT met'}")
+        if not args.native_bf16:
+            print("target bf16: not timed, this CPU has no native bf16 (avx512_bf16, amx_bf16, aarch64 bf16)")
     return common.print_result(output)
 
 

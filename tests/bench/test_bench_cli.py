@@ -58,7 +58,8 @@ def test_compare_times_both_tensorflow_kernels():
     both = train_plan.plan(train_throughput.parse_args(["--torch", "--tf_kernels=both"]))
     assert both == [keys[0], keys[1], ("torch", "fp32", "batch_norm", "standard", "-")]
     keys = keys[:1] + keys[2:] + keys[1:2]  # the other kernels' run last, to test ratios() whatever the order
-    assert ("torch", "fp32", "batch_norm", "standard", "-") in keys and len(keys) == len(set(keys)) == 8
+    assert ("torch", "fp32", "batch_norm", "standard", "-") in keys and len(keys) == len(set(keys)) == 11
+    assert ("torch", "bf16", "none", "zeroinit", "-") in keys  # the bf16 peer: torch.autocast
     results = {key: {"images_per_second": 10.0} for key in keys}
     results[keys[-1]] = {"images_per_second": 8.0}
     results[("torch", "fp32", "batch_norm", "standard", "-")] = {"images_per_second": 5.0}
@@ -73,6 +74,58 @@ def test_compare_times_both_tensorflow_kernels():
     assert train_plan.run_name(keys[2]) == "torch_fp32_batch_norm_standard"
 
 
+@pytest.mark.parametrize("native, runs", [(True, 8), (False, 4)])
+def test_targets_plan_and_verdicts(native, runs):
+    """--targets times keras and torch, BN and none/ZeroInit, fp32 and (on a native-bf16 CPU) bf16;
+    each ratio is at equal precision and each target is judged on the paired median where there is one."""
+    args = train_throughput.parse_args(["--targets", "--tf_kernels=onednn"])
+    args.native_bf16 = native
+    keys = train_plan.plan(args)
+    assert len(keys) == len(set(keys)) == runs and {k[1] for k in keys} == ({"fp32", "bf16"} if native else {"fp32"})
+    assert {(k[0], k[2], k[3]) for k in keys} == {(fw, n, i) for fw in ("keras", "torch")
+                                                  for n, i in (("batch_norm", "standard"), ("none", "zeroinit"))}
+    speed = {("keras", "fp32", "batch_norm"): 100.0, ("torch", "fp32", "batch_norm"): 98.0,
+             ("keras", "fp32", "none"): 120.0, ("torch", "fp32", "none"): 110.0,
+             ("keras", "bf16", "batch_norm"): 160.0, ("torch", "bf16", "batch_norm"): 150.0,
+             ("keras", "bf16", "none"): 180.0, ("torch", "bf16", "none"): 190.0}
+    results = {k: {"images_per_second": speed[k[0], k[1], k[2]]} for k in keys}
+    ratios = train_plan.ratios(results, args)
+    assert ratios["keras_fp32_over_torch_fp32"] == round(100 / 98, 3)
+    assert ratios["keras_fp32_none_zeroinit_over_torch_fp32"] == round(120 / 110, 3)
+    assert "keras_bf16_over_torch_fp32" not in ratios  # never across precisions
+    verdicts = {t["ratio"]: t for t in train_plan.check_targets(ratios)}
+    assert verdicts["keras_fp32_over_torch_fp32"]["met"] and verdicts["keras_fp32_none_zeroinit_over_torch_fp32"]["met"]
+    if native:
+        assert ratios["keras_bf16_over_keras_fp32"] == 1.6 and ratios["torch_bf16_over_torch_fp32"] == round(150 / 98, 3)
+        assert verdicts["keras_bf16_over_torch_bf16"]["met"] and verdicts["keras_bf16_over_keras_fp32"]["met"]
+        assert not verdicts["keras_bf16_none_zeroinit_over_torch_bf16"]["met"]  # 180 / 190
+        assert len(verdicts) == 5
+    else:
+        assert len(verdicts) == 2
+    paired = {"keras_fp32_over_torch_fp32": {"median": 0.97}}  # paired steps outrank the pooled ratio
+    assert not {t["ratio"]: t for t in train_plan.check_targets(ratios, paired)}["keras_fp32_over_torch_fp32"]["met"]
+
+
+def test_fraction_of_peak_over_100_percent_says_why():
+    result = {"precision": "bf16", "train_gflops_per_image": 1.0}
+    slow = train_throughput.with_timing(result, [1.0, 1.0], 100, {"fp32_gflops": 50.0, "bf16_gflops": 400.0})
+    assert slow["fraction_of_peak"] == 0.25 and slow["peak_gflops"] == 400.0 and "fraction_of_peak_note" not in slow
+    fast = train_throughput.with_timing(dict(result, precision="fp32"), [1.0], 100, {"fp32_gflops": 50.0,
+                                                                                   "bf16_gflops": 400.0})
+    assert fast["fraction_of_peak"] == 2.0 and "direct-convolution FLOPs" in fast["fraction_of_peak_note"]
+
+
+def test_peak_is_the_faster_framework_per_precision():
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
+    from bench import peak
+
+    result = peak.measure(128, repeats=1)
+    for precision in ("fp32", "bf16"):
+        both = [result[f"keras_{precision}_gflops"], result[f"torch_{precision}_gflops"]]
+        assert min(both) > 0 and result[f"{precision}_gflops"] == max(both)
+    assert "torch_fp32_gflops" not in peak.measure(64, repeats=1, torch=False)
+
+
 def test_other_kernels_run_in_a_child_process(capsys):
     other = "default" if train_plan.kernels_in_force() == "onednn" else "onednn"
     result = train_throughput.main([*TINY, f"--tf_kernels={other}", "--peak_size=0", "--steps=1"])
@@ -83,7 +136,9 @@ def test_other_kernels_run_in_a_child_process(capsys):
 
 @pytest.mark.parametrize("argv", [["--steps=0"], ["--precision=fp8"], ["--normalization=layer_norm"],
                                   ["--run=keras,fp32,batch_norm"], ["--run=mxnet,fp32,batch_norm,standard"],
-                                  ["--deterministic=maybe"], ["--tf_kernels=mkl"],
+                                  ["--deterministic=maybe"], ["--tf_kernels=mkl"], ["--torch", "--precision=fp16"],
+                                  ["--run=torch,fp16,batch_norm,standard"], ["--targets", "--compare"],
+                                  ["--targets", "--normalization=none", "--init=zeroinit"],
                                   ["--normalization=ghost_batch_norm", "--batch_size=48"]])
 def test_bad_flags_exit_2(argv):
     with pytest.raises(SystemExit) as exit_info:

@@ -72,6 +72,23 @@ def test_train_step_reduces_the_loss_on_a_fixed_batch():
     assert losses[-1] < 0.7 * losses[0]
 
 
+def test_bf16_step_runs_the_convolutions_in_bf16_under_autocast():
+    """``bf16=True``: torch.autocast in bfloat16, the peer of Keras's mixed_bfloat16: bf16 convolution
+    outputs, float32 parameters and gradients, a float32 loss that still falls."""
+    torch.manual_seed(0)
+    model = torch_wrn.create_torch_model("wrn-10-1", input_shape=(16, 16, 3))
+    seen = []
+    model.stem.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    step = torch_wrn.make_train_step(model, lr=0.1, channels_last=True, bf16=True)
+    x = torch.from_numpy(random_images(16, 16, 16)).permute(0, 3, 1, 2).contiguous()
+    y = torch.arange(16) % 10
+    losses = [step(x, y) for _ in range(10)]
+    assert set(seen) == {torch.bfloat16}
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert {p.grad.dtype for p in model.parameters() if p.grad is not None} == {torch.float32}
+    assert np.isfinite(losses).all() and losses[-1] < 0.7 * losses[0]
+
+
 def test_rejects_other_families():
     with pytest.raises(ValueError, match="Wide-ResNets only"):
         torch_wrn.create_torch_model("resnet18_v1")
