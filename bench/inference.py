@@ -1,18 +1,21 @@
-"""SavedModel inference: latency at batch 1 and throughput at batch 64, beside PyTorch eager.
+"""Inference of every export format side by side: latency at batch 1, throughput at batch 64, file size.
 
     python -m bench.inference --model=wrn-16-4 --normalization=batch_norm --init=standard --runs=50
+    python -m bench.inference --pretrained=wrn-10-2-bn-fashion_mnist --formats=saved_model,litert,litert_int8,onnx
 
-The model is exported as a SavedModel into a temporary folder with ``export.saved_model.
-export_saved_model`` (the ``serving_default`` signature: uint8 images in, normalization, the
-model, softmax probabilities and classes out), loaded back with ``tf.saved_model.load`` and
-called as a server would. Where ``export/`` is absent it falls back to Keras's
-``model.export`` (float32 in), normalizing outside the SavedModel but inside the timed call.
-The PyTorch twin (``bench.torch_wrn``) gets the same weights and does the same work
-(normalize, forward, softmax) in ``torch.inference_mode``; its probabilities are checked
-against the SavedModel's. The last line of the output is JSON.
+The model is exported with ``tfzoo.export`` into a temporary folder in each format of
+``--formats`` (uint8 images in, normalization, the model and softmax inside, probabilities out)
+and called in its own runtime as a client would: ``tf.saved_model.load`` and the
+``serving_default`` signature, the LiteRT interpreter (``ai_edge_litert``, else ``tf.lite``),
+ONNX Runtime on the CPU. Each format's probabilities are compared with Keras's on the same batch;
+int8 rounds, so its difference is larger by design. A freshly built model (no ``--pretrained``)
+is calibrated for int8 on random images; a pretrained one on its training split. The PyTorch
+twin (``bench.torch_wrn``) gets the same weights and does the same work in ``torch.inference_mode``.
+The CPU model and its relevant flags are part of the output; the last line is JSON.
 """
 
 import argparse
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -21,32 +24,28 @@ import numpy as np
 
 from bench import common
 
+FORMATS = ("saved_model", "litert", "litert_int8", "onnx")
 
-def export_and_load(model, directory, dataset):
-    """``serve(uint8 images) -> probabilities`` from a SavedModel written to ``directory``; and the exporter."""
-    import tensorflow as tf
 
-    from tfzoo.data import get_spec, normalize
+def load_served(path, format, threads=None):
+    """``serve(uint8 images) -> probabilities`` of an export, in its own runtime."""
+    from tfzoo import inference
 
-    path = str(Path(directory) / "saved_model")
-    try:
-        from export.saved_model import export_saved_model
-    except ImportError:
-        model.export(path, format="tf_saved_model", verbose=False)
-        endpoint = tf.saved_model.load(path).serve
-        spec = get_spec(dataset)
+    if format == "saved_model":
+        import tensorflow as tf
 
-        def serve(images):
-            return tf.nn.softmax(tf.cast(endpoint(normalize(images, spec)), tf.float32)).numpy()
+        signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+        return lambda images: signature(images=tf.constant(images))["probabilities"].numpy()
+    if format == "onnx":
+        session = inference.onnx_session(path, threads)
+        return lambda images: inference.run_onnx(session, images)
+    interpreter = inference.litert_interpreter(path, threads)
+    return lambda images: inference.run_litert(interpreter, images)
 
-        return serve, "keras.Model.export"
-    export_saved_model(model, path, dataset=dataset)
-    signature = tf.saved_model.load(path).signatures["serving_default"]
 
-    def serve(images):
-        return signature(images=tf.constant(images))["probabilities"].numpy()
-
-    return serve, "export.saved_model.export_saved_model"
+def file_bytes(path):
+    path = Path(path)
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def torch_serve(keras_model, args, spec):
@@ -83,63 +82,107 @@ def latency_and_throughput(serve, images_1, images_b, runs):
     }
 
 
-def measure(args):
+def make_source(args):
+    """(tfzoo.export.Source, dataset spec): a pretrained model, or a freshly built one."""
     import keras
 
     import tfzoo
-    from tfzoo.data import get_spec
+    from tfzoo import export
     from tfzoo.precision import precision_scope
+
+    if args.pretrained:
+        source = export.load_source(pretrained=args.pretrained)
+        return source, source.spec
+    from tfzoo.data import get_spec
 
     spec = get_spec(args.dataset)
     keras.utils.set_random_seed(args.seed)
     with precision_scope(args.precision):
         model = tfzoo.create_model(args.model, normalization=args.normalization, init=args.init,
                                    num_classes=spec.num_classes, input_shape=spec.image_shape)
+    return export.source_from_model(model, spec.name), spec
+
+
+def measure(args):
+    from tfzoo import export
+
+    source, spec = make_source(args)
     rng = np.random.RandomState(args.seed)
     images_b = rng.randint(0, 256, size=(args.batch_size, *spec.image_shape), dtype=np.uint8)
     images_1 = images_b[:1]
-    result = {"model": args.model, "normalization": args.normalization, "init": args.init,
-              "precision": args.precision, "dataset": spec.name, "batch_size": args.batch_size, "runs": args.runs}
+    expected = export.predict(source, images_b)
+    result = {"model": args.pretrained or args.model, "dataset": spec.name, "batch_size": args.batch_size,
+              "runs": args.runs, "threads": args.threads, "formats": {}}
+    if not args.pretrained:
+        result.update(normalization=args.normalization, init=args.init, precision=args.precision)
+    calibration = None if args.pretrained else rng.randint(0, 256, size=(64, *spec.image_shape), dtype=np.uint8)
     with tempfile.TemporaryDirectory(prefix="tfzoo-bench-") as directory:
-        serve, exporter = export_and_load(model, directory, spec.name)
-        result.update(exporter=exporter, **latency_and_throughput(serve, images_1, images_b, args.runs))
-        served = serve(images_b)
-    throughput_key = f"batch{args.batch_size}_images_per_second"
+        for format in args.formats:
+            written = export.export(source, Path(directory) / format, format, calibration_images=calibration)
+            serve = load_served(written["path"], format, args.threads)
+            entry = latency_and_throughput(serve, images_1, images_b, args.runs)
+            entry["file_bytes"] = file_bytes(written["path"])
+            entry["max_abs_probability_difference_vs_keras"] = float(np.max(np.abs(serve(images_b) - expected)))
+            result["formats"][format] = entry
+    if "saved_model" in result["formats"]:  # the SavedModel's figures at the top level, as before
+        result.update({k: v for k, v in result["formats"]["saved_model"].items() if k != "file_bytes"})
+    if args.pretrained or args.torch == "off":
+        return result
     try:
-        torch_fn = torch_serve(model, args, spec)
+        torch_fn = torch_serve(source.model, args, spec)
     except ImportError as error:
         result["torch_skipped"] = f"torch is not installed ({error})"
         return result
     result["torch_eager"] = latency_and_throughput(torch_fn, images_1, images_b, args.runs)
-    result["max_abs_probability_difference_vs_torch"] = float(np.max(np.abs(served - torch_fn(images_b))))
-    result["torch_over_savedmodel_batch1_latency"] = round(
-        result["torch_eager"]["batch1_latency_ms"] / result["batch1_latency_ms"], 3)
-    result["savedmodel_over_torch_throughput"] = round(
-        result[throughput_key] / result["torch_eager"][throughput_key], 3)
+    result["max_abs_probability_difference_vs_torch"] = float(np.max(np.abs(expected - torch_fn(images_b))))
     return result
+
+
+def table(result):
+    """The formats side by side, one line each, then PyTorch eager where it ran."""
+    key = f"batch{result['batch_size']}_images_per_second"
+    throughput = f"batch {result['batch_size']} img/s"
+    lines = [f"{'format':<12} {'batch 1 ms':>10} {'p90 ms':>8} {throughput:>14} {'size MB':>8} {'max |p - Keras|':>16}"]
+    for format, entry in result["formats"].items():
+        lines.append(f"{format:<12} {entry['batch1_latency_ms']:>10.2f} {entry['batch1_latency_p90_ms']:>8.2f} "
+                     f"{entry[key]:>14.1f} {entry['file_bytes'] / 1e6:>8.2f} "
+                     f"{entry['max_abs_probability_difference_vs_keras']:>16.1e}")
+    if "torch_eager" in result:
+        torch = result["torch_eager"]
+        lines.append(f"{'torch eager':<12} {torch['batch1_latency_ms']:>10.2f} {torch['batch1_latency_p90_ms']:>8.2f} "
+                     f"{torch[key]:>14.1f} {'':>8} {result['max_abs_probability_difference_vs_torch']:>16.1e}")
+    return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.inference", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="wrn-16-4")
+    parser.add_argument("--pretrained", default=None, help="a pretrained model's name instead of a fresh --model")
     parser.add_argument("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
     parser.add_argument("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
     parser.add_argument("--dataset", default="cifar10", help="input shape, classes and normalization of the export")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated: " + ", ".join(FORMATS))
     parser.add_argument("--batch_size", type=int, default=64, help="batch of the throughput figure")
     parser.add_argument("--runs", type=int, default=50, help="timed batch-1 calls (batched: runs // 5, at least 3)")
+    parser.add_argument("--threads", type=int, default=None, help="LiteRT and ONNX Runtime threads (default: theirs)")
+    parser.add_argument("--torch", default="on", choices=("on", "off"), help="also time the PyTorch twin")
     parser.add_argument("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.batch_size < 1 or args.runs < 1:
         parser.error("--batch_size and --runs must be >= 1")
-    result = measure(args)
-    print(f"SavedModel: batch 1 {result['batch1_latency_ms']:.1f} ms, batch {args.batch_size} "
-          f"{result[f'batch{args.batch_size}_images_per_second']:.1f} img/s ({result['exporter']})")
-    if "torch_eager" in result:
-        print(f"PyTorch:    batch 1 {result['torch_eager']['batch1_latency_ms']:.1f} ms, batch {args.batch_size} "
-              f"{result['torch_eager'][f'batch{args.batch_size}_images_per_second']:.1f} img/s")
-    return common.print_result({**result, **common.environment()})
+    args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = [f for f in args.formats if f not in FORMATS]
+    if unknown or not args.formats:
+        parser.error(f"--formats must name some of {', '.join(FORMATS)}. Received: {unknown or args.formats}")
+    if args.precision != "fp32" and ({"litert", "litert_int8", "onnx"} & set(args.formats)):
+        parser.error("--precision=bf16/fp16 applies to --formats=saved_model only (LiteRT and ONNX convert float32)")
+    result = {**measure(args), **common.environment()}
+    print(f"CPU: {result['cpu']} ({result['cpu_count']} logical), flags {' '.join(result['cpu_flags'])}; "
+          f"threads {os.environ.get('OMP_NUM_THREADS', 'default')}")
+    print(table(result))
+    return common.print_result(result)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ FLAGFILE = "flagfile.txt"
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
 # Not part of an experiment: absl's own file flags, and where an extra copy of the result goes.
 _NOT_WRITTEN = ("flagfile", "undefok", "export")
+# Whose flags make up an experiment: the program itself (absl names it by its file) and tfzoo's
+# packages; not absl's, TensorFlow's or another library's.
+_PROJECT_PACKAGES = ("recipes", "export", "bench", "tfzoo", "tools", "tests", "__main__")
 
 
 def fail(message, code=EXIT_BAD_FLAG):
@@ -64,7 +67,7 @@ def prefer_onednn():
     the variable once, at import); a command line calls it in its entry point, never on import.
 
     TensorFlow turns oneDNN's CPU kernels on by itself only on CPUs with AVX512-VNNI, AMX and the
-    like; docs/results/performance.md measures what they change. Returns whether TensorFlow will
+    like; docs/performance.md measures what they change. Returns whether TensorFlow will
     run them as far as the environment says (None: TensorFlow had already started without it).
     """
     if ONEDNN_ENV not in os.environ and "tensorflow" not in sys.modules:
@@ -75,7 +78,7 @@ def prefer_onednn():
 
 
 def flagfile_text(flag_values=None, program=None):
-    """The flags of this program (absl's own left out) as an absl flag file: each flag the command
+    """The flags of this program and tfzoo's packages (absl's and TensorFlow's left out) as an absl flag file: each flag the command
     line or a flag file set, one ``--name=value`` a line; every other flag's default as a comment.
 
     Only the flags that were set are active, so a flag whose absence means something (a learning
@@ -86,7 +89,7 @@ def flagfile_text(flag_values=None, program=None):
     flag_values = flag_values or flags.FLAGS
     given, defaults = [], []
     for module, module_flags in sorted(flag_values.flags_by_module_dict().items()):
-        if module.startswith("absl."):
+        if not (module.split(".")[0] in _PROJECT_PACKAGES or module.endswith(".py")):
             continue
         for flag in module_flags:
             if flag.name in _NOT_WRITTEN:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tests.cli_cases import assert_one_error, error_lines
+from tests.cli_cases import assert_one_error, error_lines, run_cases
 from tests.conftest import REPO
 
 
@@ -52,3 +52,23 @@ def test_bad_model_or_files_exit_2(exported, tmp_path):
             args[-1] = str(tmp_path / "a.png")
         result = _predict(*args)
         assert_one_error(result, message)
+
+
+def test_folders_that_are_not_tfzoo_savedmodels_are_one_error_line(run_dir, exported, tmp_path):
+    import shutil
+
+    image = tmp_path / "image.png"
+    image.write_bytes(tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)).numpy())
+    (tmp_path / "empty").mkdir()
+    bare = tmp_path / "bare"
+    shutil.copytree(exported, bare)
+    (bare / "assets.extra" / "tfzoo.json").unlink()  # a SavedModel without tfzoo's metadata
+    cases = [
+        ([f"--model={tmp_path / 'empty'}", str(image)], "is not a SavedModel folder (no saved_model.pb)"),
+        ([f"--model={run_dir}", str(image)], f"it holds a run: export it first with tfzoo-export --model={run_dir}"),
+        ([f"--model={bare}", str(image)], "is a SavedModel without tfzoo's assets.extra/tfzoo.json"),
+        ([f"--model={exported}", "--pretrained=x", str(image)], "pass one of --model and --pretrained"),
+    ]
+    for (args, message), result in zip(cases, run_cases("export.predict", [args for args, _ in cases])):
+        assert_one_error(result, message)
+        assert "Traceback" not in result.stderr
