@@ -1,7 +1,8 @@
 """Train a Wide-ResNet with or without normalization, with ``001`` section 3's protocol.
 
-    python -m recipes.cifar_wrn --dataset=cifar10 --data_dir=../shared/data/cifar10-subset \\
+    python -m recipes.cifar_wrn --dataset=cifar10 --data_dir=/path/to/cifar-10-batches-py \\
         --depth=16 --width=4 --normalization=none --init=zeroinit --epochs=200
+    python -m recipes.cifar_wrn --dataset=folder --data_dir=my_images --init_from=PRETRAINED_NAME --epochs=10
 
 Defaults are the paper's: WRN-16-4, ZeroInit without normalization, batch 64, ghost batch 64,
 SGD momentum 0.9, L2 5e-4, the "paper" schedule over 200 epochs, pad-4 crop and flip. Writes
@@ -23,8 +24,12 @@ flags.DEFINE_string("export", None, "Also export a SavedModel with serving signa
 
 
 def config_from_flags():
-    """The training flags (``recipes/train_flags.py``) plus --depth/--width naming the model."""
-    return train_flags.config_from_flags(f"wrn-{FLAGS.depth}-{FLAGS.width}", output_dir=FLAGS.output_dir)
+    """The training flags (``recipes/train_flags.py``) plus --depth/--width naming the model; with
+    --init_from=NAME of a pretrained entry, the flags not given default to the entry's."""
+    model, scheme = train_flags.pretrained_defaults()
+    if model is None or FLAGS["depth"].present or FLAGS["width"].present:
+        model = f"wrn-{FLAGS.depth}-{FLAGS.width}"
+    return train_flags.config_from_flags(model, output_dir=FLAGS.output_dir, **scheme)
 
 
 def main(argv):

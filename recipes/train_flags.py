@@ -16,7 +16,9 @@ from recipes.cli import EXIT_BAD_FLAG, fail  # noqa: F401  (re-exported for the 
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashion_mnist or imagenet2012 (streamed).")
+flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashion_mnist, imagenet2012 (streamed), "
+                    "folder (your images: --data_dir=DIR with DIR/train/<class>/*, DIR/test/<class>/*) or tfds:NAME "
+                    "(a TFDS data set you prepared).")
 flags.DEFINE_string("data_dir", None, "Folder with the official release files (offline); else TFDS.")
 flags.DEFINE_string("normalization", "none", "batch_norm, ghost_batch_norm or none.")
 flags.DEFINE_string("init", "zeroinit", "standard, skipinit, zeroinit or fixup.")
@@ -48,6 +50,9 @@ flags.DEFINE_string("precision", "fp32", "fp32, or Keras mixed precision: bf16, 
                     "natively (avx512_bf16/amx_bf16, aarch64 bf16, compute capability >= 8.0), else fp32. "
                     "results.json records what ran.")
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order, augmentation and dropout.")
+flags.DEFINE_string("init_from", None, "Start from the weights of a pretrained model (tfzoo.list_models(pretrained=True)) "
+                    "or a .keras file; a classifier with another number of classes starts fresh. With a pretrained "
+                    "name, the architecture and scheme flags default to the entry's.")
 flags.DEFINE_string("strategy", "default", "tf.distribute strategy: default, mirrored, multi_worker ($TF_CONFIG) or tpu.")
 flags.DEFINE_string("tpu", None, "With --strategy=tpu: grpc://host:port or a Cloud TPU name (default: this TPU VM's).")
 flags.DEFINE_integer("virtual_cpu_devices", None, "Split the CPU into N logical devices (mirrored training on one CPU).")
@@ -62,6 +67,20 @@ def config_from_flags(model, **overrides):
     values = {name: FLAGS[name].value for name in fields if name in FLAGS}
     values.update(overrides)
     return TrainConfig(model=model, **values)
+
+
+def pretrained_defaults():
+    """For ``--init_from=NAME`` of a pretrained entry: (its model name, its normalization, init
+    and model options for each of those flags not given on the command line); else (None, {})."""
+    if FLAGS.init_from is None:
+        return None, {}
+    from tfzoo import pretrained
+
+    entry = pretrained.REGISTRY.get(FLAGS.init_from)
+    if entry is None:
+        return None, {}
+    values = {"normalization": entry.normalization, "init": entry.init, **dict(entry.model_options)}
+    return entry.model, {k: v for k, v in values.items() if k in FLAGS and not FLAGS[k].present}
 
 
 def is_chief(config):

@@ -165,16 +165,7 @@ def create_pretrained(name, *, model=None, num_classes=None, include_top=True, p
     target = create_model(entry.model, **entry.architecture(
         num_classes=num_classes if new_classes else entry.num_classes, include_top=include_top, pooling=pooling,
         input_normalization=entry.input_normalization()))
-    source = create_model(entry.model, **entry.architecture())
-    data = fetch_verified(entry, cache_dir)
-    with tempfile.TemporaryDirectory(prefix=f"tfzoo-{name}-") as tmp:
-        path = Path(tmp) / WEIGHTS_MEMBER
-        path.write_bytes(_read_member(data, WEIGHTS_MEMBER, name))
-        try:
-            source.load_weights(path)
-        except (ValueError, OSError) as error:
-            raise PretrainedError(f"{WEIGHTS_MEMBER} of {name} does not fit {entry.model} "
-                                  f"({entry.normalization}/{entry.init}): {' '.join(str(error).split())[:300]}") from None
+    source = _entry_source(entry, cache_dir)
     skipped = transfer_weights(source, target, skip=("classifier",) if new_classes else ())
     if skipped:
         print(f"tfzoo: {name}: loaded every weight but the classifier ({', '.join(skipped)}); new classifier "
@@ -182,10 +173,70 @@ def create_pretrained(name, *, model=None, num_classes=None, include_top=True, p
     return target
 
 
-def transfer_weights(source, target, skip=()):
+def _entry_source(entry, cache_dir=None):
+    """The entry's trained architecture (standardized images in) with its verified weights."""
+    from tfzoo.models.registry import create_model
+
+    source = create_model(entry.model, **entry.architecture())
+    data = fetch_verified(entry, cache_dir)
+    with tempfile.TemporaryDirectory(prefix=f"tfzoo-{entry.name}-") as tmp:
+        path = Path(tmp) / WEIGHTS_MEMBER
+        path.write_bytes(_read_member(data, WEIGHTS_MEMBER, entry.name))
+        try:
+            source.load_weights(path)
+        except (ValueError, OSError) as error:
+            raise PretrainedError(f"{WEIGHTS_MEMBER} of {entry.name} does not fit {entry.model} ({entry.normalization}/"
+                                  f"{entry.init}): {' '.join(str(error).split())[:300]}") from None
+    return source
+
+
+def check_init_from(value):
+    """Raises ValueError unless ``value`` names a pretrained entry with Keras weights or an
+    existing ``.keras`` file (a zip archive holding a Keras model's config.json)."""
+    import zipfile
+
+    if value in REGISTRY:
+        if not REGISTRY[value].keras_weights:
+            raise PretrainedError(f"init_from={value!r} ships a SavedModel only; accepted: a .keras file or one of "
+                                  f"{', '.join(names(with_weights=True)) or 'none'}")
+        return
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise PretrainedError(f"init_from={value!r} is neither a pretrained model ("
+                              f"{', '.join(names(with_weights=True)) or 'none with weights'}) nor an existing .keras file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise zipfile.BadZipFile("no config.json")
+    except (zipfile.BadZipFile, OSError) as error:
+        raise PretrainedError(f"init_from={value} is not a Keras model file (.keras): {error}") from None
+
+
+def initialize_from(model, init_from, cache_dir=None):
+    """Loads into ``model`` the weights of a pretrained entry or a ``.keras`` file, layer by
+    layer by name; a classifier of another shape stays as initialised (fine-tuning on new
+    classes), which is printed on one line. Raises ``PretrainedError`` if anything else differs."""
+    import keras
+
+    check_init_from(init_from)
+    if init_from in REGISTRY:
+        source = _entry_source(REGISTRY[init_from], cache_dir)
+    else:
+        try:
+            source = keras.saving.load_model(Path(init_from).expanduser(), compile=False)
+        except Exception as error:  # Keras raises many types for a file it cannot rebuild
+            raise PretrainedError(f"init_from={init_from} cannot be loaded as a Keras model: "
+                                  f"{type(error).__name__}: {' '.join(str(error).split())[:300]}") from None
+    kept = transfer_weights(source, model, replace=("classifier",))
+    fresh = f"; kept the new {', '.join(kept)} ({model.output.shape[-1]} classes)" if kept else ""
+    print(f"tfzoo: initialised {model.name} from {init_from}: every other weight loaded{fresh}", file=sys.stderr)
+
+
+def transfer_weights(source, target, skip=(), replace=()):
     """Copies the weights of every layer of ``target`` from the layer of the same name in
-    ``source``, except the layers named in ``skip``; returns the skipped names that hold
-    weights. Raises ``PretrainedError`` if a layer is missing or its weight shapes differ."""
+    ``source``, except the layers named in ``skip``, and those named in ``replace`` whose
+    shapes differ; returns the names left as they were that hold weights. Raises
+    ``PretrainedError`` if any other layer is missing or its weight shapes differ."""
     skipped = []
     for layer in target.layers:
         if not layer.weights:
@@ -198,6 +249,9 @@ def transfer_weights(source, target, skip=()):
         except ValueError:
             raise PretrainedError(f"layer {layer.name!r} of {target.name} has no counterpart in {source.name}") from None
         shapes = [tuple(w.shape) for w in layer.get_weights()]
+        if layer.name in replace and [tuple(w.shape) for w in weights] != shapes:
+            skipped.append(layer.name)
+            continue
         if [tuple(w.shape) for w in weights] != shapes:
             raise PretrainedError(f"layer {layer.name!r}: weights of shapes {shapes} in {target.name}, "
                                   f"{[tuple(w.shape) for w in weights]} in {source.name}")

@@ -38,8 +38,17 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
     """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` ("train" or "test").
 
     ``max_examples`` keeps the first K examples, for quick runs. Raises ``DataError``
-    (one line naming every place looked in) when no source has the data.
+    (one line naming every place looked in) when no source has the data. ``folder`` and
+    ``tfds:NAME`` read the user's image folders and prepared TFDS data sets.
     """
+    if name == "folder":
+        from tfzoo.data.folder import load_folder
+
+        return load_folder(data_dir, split, max_examples)
+    if isinstance(name, str) and name.startswith("tfds:"):
+        from tfzoo.data.tfds_source import load_tfds
+
+        return load_tfds(name, split, data_dir, max_examples)
     spec = get_spec(name)
     if spec.streaming:
         raise DataError(
@@ -70,7 +79,7 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
 
 def load_class_names(name, data_dir=None):
     """Class names from the release's metadata file where one is found (CIFAR), else the spec's."""
-    spec = get_spec(name)
+    spec = get_spec(name, data_dir)
     release = RELEASES.get(name)
     if release is not None and release.read_class_names is not None:
         for folder in _candidate_folders(name, data_dir):

@@ -41,7 +41,7 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
     ImageNet through ``imagenet_builder`` (prepared once from the manual download in ``data_dir``)
     and its streams, "test" being its validation set. Raises ``DataError`` when the data is missing.
     """
-    spec = get_spec(name)
+    spec = get_spec(name, data_dir)
     if spec.streaming:
         builder = imagenet.imagenet_builder(data_dir)
         train = imagenet.make_imagenet_train_dataset(
@@ -89,6 +89,6 @@ def num_examples(name, split, data_dir=None, max_examples=None):
 
     For in-memory datasets this reads the split; for ImageNet it reads TFDS's metadata only.
     """
-    if get_spec(name).streaming:
+    if get_spec(name, data_dir).streaming:
         return imagenet.imagenet_num_examples(imagenet.imagenet_builder(data_dir), split, max_examples)
     return len(load_arrays(name, split, data_dir, max_examples)[1])

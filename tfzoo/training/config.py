@@ -46,6 +46,7 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     eval_batch_size: int = 500
     seed: int = 0
+    init_from: str | None = None  # a pretrained entry or a .keras file whose weights start the run
     log_signal: bool = False
     precision: str = "fp32"  # fp32, Keras mixed precision bf16 / fp16 (float32 variables and logits), or auto
     output_dir: str = "runs/cifar_wrn"
@@ -77,7 +78,7 @@ class TrainConfig:
 
     def validate(self):
         """Raises ValueError naming the first bad value and what is accepted; builds nothing big."""
-        spec = get_spec(self.dataset)
+        spec = get_spec(self.dataset, self.data_dir)
         resolve_options(self.model, **self.model_kwargs(spec))  # model and scheme errors, without building
         _positive_int("batch_size", self.batch_size)
         _positive_int("ghost_batch_size", self.ghost_batch_size)
@@ -89,6 +90,10 @@ class TrainConfig:
                 raise ValueError(
                     f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
                 )
+        if self.init_from is not None:
+            from tfzoo.pretrained import check_init_from
+
+            check_init_from(self.init_from)
         if self.validation_examples is not None:
             _positive_int("validation_examples", self.validation_examples)
             if spec.streaming:

@@ -1,0 +1,87 @@
+"""Fine-tuning on a user's image folder: ``--dataset=folder --init_from=...`` end to end, and the
+one-line errors of bad folders and bad ``--init_from`` values (exit 2, nothing written)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.cli_cases import assert_one_error, run_cases
+from tests.conftest import REPO
+from tfzoo.data import load_arrays
+
+# A tiny ZeroInit net without normalization, so the comparison does not hinge on BN statistics.
+NET = ["--depth=10", "--width=1", "--normalization=none", "--init=zeroinit", "--classifier_dropout=0",
+       "--batch_size=16", "--ghost_batch_size=16", "--lr=0.05"]
+
+
+def _recipe(*flags):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "recipes.cifar_wrn", *flags], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _shoes(root, per_class):
+    """Real Fashion-MNIST test images of three footwear classes as PNG folders (new task, 3 classes)."""
+    images, labels = load_arrays("fashion_mnist", "test", max_examples=2000)
+    for label, name in {5: "sandal", 7: "sneaker", 9: "ankle_boot"}.items():
+        picked = np.flatnonzero(labels == label)[: 2 * per_class]
+        for i, index in enumerate(picked):
+            path = root / ("train" if i < per_class else "test") / name / f"{index:04d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tf.io.write_file(str(path), tf.io.encode_png(images[index]))
+    return root
+
+
+@pytest.mark.slow
+def test_fine_tuning_from_a_model_beats_training_from_scratch(tmp_path):
+    shoes = _shoes(tmp_path / "shoes", per_class=30)
+    pre = _recipe("--dataset=fashion_mnist", "--max_train_examples=2048", "--epochs=2", *NET,
+                  f"--output_dir={tmp_path / 'pre'}")
+    assert pre.returncode == 0, pre.stderr[-2000:]
+    results = {}
+    for name, extra in (("scratch", []), ("tuned", [f"--init_from={tmp_path / 'pre' / 'model.keras'}"])):
+        run = _recipe("--dataset=folder", f"--data_dir={shoes}", "--epochs=3", *NET, *extra,
+                      f"--output_dir={tmp_path / name}")
+        assert run.returncode == 0, run.stderr[-2000:]
+        results[name] = json.loads((tmp_path / name / "results.json").read_text())
+    tuned, scratch = results["tuned"], results["scratch"]
+    assert "kept the new classifier (3 classes)" in run.stderr
+    assert tuned["dataset_spec"]["class_names"] == ["ankle_boot", "sandal", "sneaker"]
+    assert tuned["num_train_examples"] == 90 and tuned["num_test_examples"] == 90
+    # Same budget (3 epochs of 90 images), same seed: the pretrained start generalizes better.
+    assert tuned["test_loss"] < scratch["test_loss"] - 0.3, (tuned["test_loss"], scratch["test_loss"])
+    assert tuned["test_accuracy"] > scratch["test_accuracy"] + 0.05, (tuned["test_accuracy"], scratch["test_accuracy"])
+
+
+def test_bad_folders_and_init_from_are_one_line_errors(tmp_path):
+    shoes = _shoes(tmp_path / "shoes", per_class=2)
+    one = tmp_path / "one"
+    (one / "train" / "a").mkdir(parents=True)
+    (one / "test" / "a").mkdir(parents=True)
+    for split in ("train", "test"):
+        tf.io.write_file(str(one / split / "a" / "x.png"), tf.io.encode_png(np.zeros((8, 8, 1), np.uint8)))
+    unreadable = tmp_path / "unreadable"
+    for relative in ("train/a/x.png", "train/b/y.png", "test/a/z.png"):
+        (unreadable / relative).parent.mkdir(parents=True, exist_ok=True)
+        (unreadable / relative).write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.keras").write_text("not a model")
+    cases = [
+        ([f"--data_dir={tmp_path / 'empty'}"], "has no train/ folder"),
+        ([f"--data_dir={one}"], "holds one class ('a')"),
+        ([f"--data_dir={unreadable}"], "cannot be read as an image"),
+        ([f"--data_dir={tmp_path / 'missing'}"], "is not a folder"),
+        ([f"--data_dir={shoes}", f"--init_from={tmp_path / 'notes.keras'}"], "is not a Keras model file"),
+        ([f"--data_dir={shoes}", "--init_from=no-such-model"], "init_from='no-such-model' is neither a pretrained"),
+    ]
+    outs = [tmp_path / f"out{i}" for i in range(len(cases))]
+    runs = run_cases("recipes.cifar_wrn", [["--dataset=folder", *flags, f"--output_dir={out}"]
+                                           for (flags, _), out in zip(cases, outs)])
+    for (flags, message), run, out in zip(cases, runs, outs):
+        assert_one_error(run, message)
+        assert not out.exists(), flags  # nothing written

@@ -1,0 +1,137 @@
+"""A user's own images: ``DIR/train/<class>/*`` and ``DIR/test/<class>/*``, the layout of
+``keras.utils.image_dataset_from_directory``.
+
+Classes are the sub-folder names of ``train/``, sorted (label i is the i-th name); ``test/``
+may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
+files are ignored). The images keep their own size when they all share one; otherwise every
+image is resized (bilinear) to the most common size among the training images. Channels: 1
+when every training image is grayscale, else 3. The per-channel mean and standard deviation
+of the training images become the data set's normalization, as the release statistics do
+for the built-in data sets (``specs.py``).
+
+The decoded arrays are kept per process (keyed by the folder's resolved path and the files'
+sizes and modification times), so the spec and both splits are read once.
+"""
+
+import collections
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from tfzoo.data.specs import DataError, DatasetSpec
+
+NAME = "folder"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+SPLITS = ("train", "test")
+
+
+def folder_spec(data_dir):
+    """The ``DatasetSpec`` of the image folder ``data_dir`` (reads and decodes the images)."""
+    return _read(*_fingerprint(data_dir))[0]
+
+
+def load_folder(data_dir, split, max_examples=None):
+    """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` of the image folder ``data_dir``."""
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
+    _, arrays = _read(*_fingerprint(data_dir))
+    images, labels = arrays[split]
+    return images[:max_examples], labels[:max_examples]
+
+
+def _root(data_dir):
+    if not data_dir:
+        raise DataError("dataset 'folder' needs --data_dir=DIR holding DIR/train/<class>/ and DIR/test/<class>/ "
+                        "image folders")
+    root = Path(data_dir).expanduser().resolve()
+    if not root.is_dir():
+        raise DataError(f"data_dir={data_dir} is not a folder; dataset 'folder' reads DIR/train/<class>/*.png|jpg "
+                        "and DIR/test/<class>/*")
+    return root
+
+
+def _files(root, split):
+    """{class name: [image paths]} of one split, sorted."""
+    folder = root / split
+    if not folder.is_dir():
+        raise DataError(f"{root} has no {split}/ folder; dataset 'folder' reads DIR/train/<class>/* and "
+                        "DIR/test/<class>/*")
+    classes = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        images = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if images:
+            classes[sub.name] = images
+    return classes
+
+
+def _fingerprint(data_dir):
+    """(root, its image files with their sizes and mtimes): the cache key of ``_read``."""
+    root = _root(data_dir)
+    listing = []
+    for split in SPLITS:
+        for name, paths in _files(root, split).items():
+            for path in paths:
+                stat = path.stat()
+                listing.append((split, name, str(path), stat.st_size, stat.st_mtime_ns))
+    return root, tuple(listing)
+
+
+@functools.lru_cache(maxsize=4)
+def _read(root, listing):
+    """(spec, {split: (images, labels)}) of the folder; DataError for anything unusable."""
+    by_split = {split: collections.defaultdict(list) for split in SPLITS}
+    for split, name, path, _, _ in listing:
+        by_split[split][name].append(Path(path))
+    classes = sorted(by_split["train"])
+    if not classes:
+        raise DataError(f"{root}/train holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
+    if len(classes) < 2:
+        raise DataError(f"{root}/train holds one class ({classes[0]!r}); a classifier needs at least 2 class folders")
+    unknown = sorted(set(by_split["test"]) - set(classes))
+    if unknown:
+        raise DataError(f"{root}/test has classes that train/ lacks: {', '.join(unknown)}")
+    if not by_split["test"]:
+        raise DataError(f"{root}/test holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
+    decoded = {split: [(_decode(p), classes.index(name)) for name in sorted(files) for p in files[name]]
+               for split, files in by_split.items()}
+    channels = 1 if all(image.shape[-1] == 1 for image, _ in decoded["train"]) else 3
+    sizes = collections.Counter(image.shape[:2] for image, _ in decoded["train"])
+    height, width = sizes.most_common(1)[0][0]
+    arrays = {split: _stack(items, (height, width), channels) for split, items in decoded.items()}
+    pixels = arrays["train"][0].reshape(-1, channels).astype(np.float64)
+    spec = DatasetSpec(
+        name=NAME, num_classes=len(classes), image_shape=(height, width, channels), class_names=tuple(classes),
+        mean=tuple(round(float(v), 3) for v in pixels.mean(0)),
+        std=tuple(round(max(float(v), 1e-3), 3) for v in pixels.std(0)), flip=True, tfds_name="")
+    return spec, arrays
+
+
+def _decode(path):
+    """uint8 [H, W, 1 or 3] of one image file; DataError naming the file if it cannot be decoded."""
+    import tensorflow as tf
+
+    try:
+        image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False).numpy()
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError) as error:
+        message = " ".join(str(error).split())[:200]
+        raise DataError(f"{path} cannot be read as an image: {message}") from None
+    if image.shape[-1] == 4:  # drop alpha
+        image = image[..., :3]
+    if image.shape[-1] == 2:  # grayscale + alpha
+        image = image[..., :1]
+    return image
+
+
+def _stack(items, size, channels):
+    import tensorflow as tf
+
+    images = []
+    for image, _ in items:
+        if image.shape[-1] != channels:
+            image = np.repeat(image, 3, axis=-1)  # grayscale among colour images
+        if image.shape[:2] != size:
+            image = np.clip(np.round(tf.image.resize(image, size, method="bilinear").numpy()), 0, 255).astype(np.uint8)
+        images.append(image)
+    labels = np.array([label for _, label in items], np.int64)
+    return np.stack(images).astype(np.uint8), labels
