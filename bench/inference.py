@@ -83,19 +83,21 @@ def latency_and_throughput(serve, images_1, images_b, runs):
 
 
 def make_source(args):
-    """(tfzoo.export.Source, dataset spec): a pretrained model, or a freshly built one."""
+    """(tfzoo.export.Source, dataset spec): a pretrained model, a trained one (a .keras file or run
+    folder), or a freshly built one."""
     import keras
 
     import tfzoo
     from tfzoo import export
     from tfzoo.precision import precision_scope
 
-    if args.pretrained:
-        source = export.load_source(pretrained=args.pretrained)
+    if args.pretrained or args.model.endswith(".keras") or Path(args.model).is_dir():
+        source = export.load_source(model=None if args.pretrained else args.model, pretrained=args.pretrained,
+                                    dataset=None if args.pretrained else args.dataset)
         return source, source.spec
     from tfzoo.data import get_spec
 
-    spec = get_spec(args.dataset)
+    spec = get_spec(args.dataset or "cifar10")
     keras.utils.set_random_seed(args.seed)
     with precision_scope(args.precision):
         model = tfzoo.create_model(args.model, normalization=args.normalization, init=args.init,
@@ -113,9 +115,16 @@ def measure(args):
     expected = export.predict(source, images_b)
     result = {"model": args.pretrained or args.model, "dataset": spec.name, "batch_size": args.batch_size,
               "runs": args.runs, "threads": args.threads, "formats": {}}
-    if not args.pretrained:
+    trained = source.path is not None or args.pretrained
+    if not trained:
         result.update(normalization=args.normalization, init=args.init, precision=args.precision)
-    calibration = None if args.pretrained else rng.randint(0, 256, size=(64, *spec.image_shape), dtype=np.uint8)
+    calibration = None if trained else rng.randint(0, 256, size=(64, *spec.image_shape), dtype=np.uint8)
+    if args.test_accuracy:
+        from tfzoo.data import load_arrays
+
+        test_images, test_labels = load_arrays(spec.name, "test", args.data_dir)
+        keras_test = export.predict(source, test_images)
+        result["keras_test_accuracy"] = float(np.mean(keras_test.argmax(axis=1) == test_labels))
     with tempfile.TemporaryDirectory(prefix="tfzoo-bench-") as directory:
         for format in args.formats:
             written = export.export(source, Path(directory) / format, format, calibration_images=calibration)
@@ -123,10 +132,15 @@ def measure(args):
             entry = latency_and_throughput(serve, images_1, images_b, args.runs)
             entry["file_bytes"] = file_bytes(written["path"])
             entry["max_abs_probability_difference_vs_keras"] = float(np.max(np.abs(serve(images_b) - expected)))
+            if args.test_accuracy:
+                classes = np.concatenate([serve(test_images[i:i + 1000]).argmax(axis=1)
+                                          for i in range(0, len(test_images), 1000)])
+                entry["test_accuracy"] = float(np.mean(classes == test_labels))
+                entry["top1_agreement_vs_keras"] = float(np.mean(classes == keras_test.argmax(axis=1)))
             result["formats"][format] = entry
     if "saved_model" in result["formats"]:  # the SavedModel's figures at the top level, as before
         result.update({k: v for k, v in result["formats"]["saved_model"].items() if k != "file_bytes"})
-    if args.pretrained or args.torch == "off":
+    if trained or args.torch == "off":
         return result
     try:
         torch_fn = torch_serve(source.model, args, spec)
@@ -142,11 +156,14 @@ def table(result):
     """The formats side by side, one line each, then PyTorch eager where it ran."""
     key = f"batch{result['batch_size']}_images_per_second"
     throughput = f"batch {result['batch_size']} img/s"
-    lines = [f"{'format':<12} {'batch 1 ms':>10} {'p90 ms':>8} {throughput:>14} {'size MB':>8} {'max |p - Keras|':>16}"]
+    lines = [f"{'format':<12} {'batch 1 ms':>10} {'p90 ms':>8} {throughput:>14} {'size MB':>8} {'max |p - Keras|':>16}"
+             + ("  test accuracy  agreement" if "keras_test_accuracy" in result else "")]
     for format, entry in result["formats"].items():
         lines.append(f"{format:<12} {entry['batch1_latency_ms']:>10.2f} {entry['batch1_latency_p90_ms']:>8.2f} "
                      f"{entry[key]:>14.1f} {entry['file_bytes'] / 1e6:>8.2f} "
-                     f"{entry['max_abs_probability_difference_vs_keras']:>16.1e}")
+                     f"{entry['max_abs_probability_difference_vs_keras']:>16.1e}"
+                     + (f"  {entry['test_accuracy']:>13.4f}  {entry['top1_agreement_vs_keras']:>9.4f}"
+                        if "test_accuracy" in entry else ""))
     if "torch_eager" in result:
         torch = result["torch_eager"]
         lines.append(f"{'torch eager':<12} {torch['batch1_latency_ms']:>10.2f} {torch['batch1_latency_p90_ms']:>8.2f} "
@@ -156,12 +173,15 @@ def table(result):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.inference", description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="wrn-16-4")
+    parser.add_argument("--model", default="wrn-16-4", help="a registered name, or a .keras file or run folder")
     parser.add_argument("--pretrained", default=None, help="a pretrained model's name instead of a fresh --model")
     parser.add_argument("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
     parser.add_argument("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
-    parser.add_argument("--dataset", default="cifar10", help="input shape, classes and normalization of the export")
+    parser.add_argument("--dataset", default=None, help="input shape, classes and normalization of the export "
+                        "(default: cifar10 for a fresh model, the run's for a trained one)")
+    parser.add_argument("--data_dir", default=None, help="where the data set lies (--test_accuracy, int8 calibration)")
+    parser.add_argument("--test_accuracy", action="store_true", help="each format's accuracy on the test split")
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated: " + ", ".join(FORMATS))
     parser.add_argument("--batch_size", type=int, default=64, help="batch of the throughput figure")
     parser.add_argument("--runs", type=int, default=50, help="timed batch-1 calls (batched: runs // 5, at least 3)")
@@ -182,6 +202,8 @@ def main(argv=None):
     print(f"CPU: {result['cpu']} ({result['cpu_count']} logical), flags {' '.join(result['cpu_flags'])}; "
           f"threads {os.environ.get('OMP_NUM_THREADS', 'default')}")
     print(table(result))
+    if "keras_test_accuracy" in result:
+        print(f"Keras (float32) test accuracy {result['keras_test_accuracy']:.4f}")
     return common.print_result(result)
 
 

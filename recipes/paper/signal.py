@@ -130,6 +130,7 @@ def main(argv):
                               input_shape=spec.image_shape)
     out = Path(FLAGS.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    cli.write_flagfile(out)  # --flagfile=out/flagfile.txt measures the same again
     plot(signals, out / "signal.png", f"{FLAGS.model} at initialisation, {FLAGS.batch} {spec.name} training images")
     write_text_atomic(out / "signal.csv", to_csv(signals))
     results = {

@@ -134,4 +134,11 @@ def test_a_search_deletes_checkpoints_and_writes_hparams_sessions(tmp_path, monk
     assert [r.spec for r in results] == GRID.trials()
     assert sum(r.diverged for r in results) == 4  # lr 2^8 = 256 > 100
     assert list((tmp_path / "trials").glob("*/checkpoints")) == []
-    assert sorted(p.name for p in (tmp_path / "hparams").iterdir()) == sorted(s.name for s in GRID.trials())
+    from tests.search.test_hparams import _read
+
+    sessions = _read(tmp_path / "hparams")  # as TensorBoard's HParams plugin reads them
+    assert sorted(sessions) == sorted(s.name for s in GRID.trials())
+    values, metrics = sessions["bs64_lr-2_run1"]
+    assert (values["batch_size"], values["learning_rate"], values["scheme"]) == (64.0, 0.25, "none/standard")
+    assert metrics == pytest.approx({"test_accuracy": 0.50025, "train_loss": 1.0, "diverged": 0.0})
+    assert sessions["bs16_lr8_run0"][1] == {"diverged": 1.0}
