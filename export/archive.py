@@ -1,41 +1,36 @@
-"""Pack an exported SavedModel into a reproducible .tar.gz for the pretrained registry.
+"""Pack a finished run (or an exported SavedModel) into a reproducible .tar.gz for the pretrained registry.
 
-    python -m export.archive exported/NAME tfzoo/pretrained_models/NAME.tar.gz
+    python -m export.archive --run=runs/zoo/bn --output=tfzoo/pretrained_models/NAME.tar.gz
+    python -m export.archive --saved_model=exported/NAME --output=NAME.tar.gz    # a SavedModel alone
 
-Entries are sorted, owned by 0:0 with mtime 0 and normalised modes, and the gzip header has
-no timestamp, so packing the same folder twice gives the same bytes and the same sha256.
-Prints the sha256 and size that go into ``tfzoo/pretrained.py``.
+``--run`` writes the run's Keras weights (``model.weights.h5``, what ``create_model(pretrained=...)``
+loads) and a float32 SavedModel (``saved_model/``) exported from them (``tfzoo.packing``).
+Entries are sorted, owned by 0:0 with mtime 0 and normalised modes, and the gzip header has no
+timestamp. Prints the sha256 and size that go into ``tfzoo/pretrained.py``.
 """
 
-import gzip
 import hashlib
-import io
 import os
-import sys
-import tarfile
 from pathlib import Path
+
+from absl import flags
+
+from tfzoo import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run", None, "A finished run folder (config.json, model.keras) to pack with its weights.")
+flags.DEFINE_string("saved_model", None, "An exported SavedModel folder to pack alone (no Keras weights).")
+flags.DEFINE_string("output", None, "The .tar.gz to write (atomically).")
 
 
 def pack(saved_model_dir, output):
     """Writes ``saved_model_dir`` as ``saved_model/...`` into the tar.gz ``output``; returns (sha256, size)."""
+    from tfzoo.packing import reproducible_tar_gz
+
     root = Path(saved_model_dir)
     if not (root / "saved_model.pb").is_file():
         raise FileNotFoundError(f"{root} is not a SavedModel folder (no saved_model.pb)")
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for path in [root, *sorted(root.rglob("*"))]:
-                info = tar.gettarinfo(str(path), arcname=str(Path("saved_model") / path.relative_to(root)))
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                info.mtime = 0
-                info.mode = 0o755 if path.is_dir() else 0o644
-                if path.is_file():
-                    with open(path, "rb") as f:
-                        tar.addfile(info, f)
-                else:
-                    tar.addfile(info)
-    data = buffer.getvalue()
+    data = reproducible_tar_gz({"saved_model": root})
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
@@ -44,13 +39,24 @@ def pack(saved_model_dir, output):
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("error: usage: python -m export.archive SAVED_MODEL_DIR OUTPUT.tar.gz", file=sys.stderr)
-        sys.exit(2)
+def main(argv):
+    if len(argv) > 1:
+        cli.fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    if (FLAGS.run is None) == (FLAGS.saved_model is None) or not FLAGS.output:
+        cli.fail("pass --output=FILE.tar.gz and exactly one of --run=RUN_DIR and --saved_model=DIR")
+    if Path(FLAGS.output).exists():
+        cli.fail(f"--output={FLAGS.output} already exists; choose a new file")
     try:
-        digest, size = pack(sys.argv[1], sys.argv[2])
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    print(f"{sys.argv[2]}: sha256 {digest}, {size} bytes")
+        if FLAGS.run is not None:
+            from tfzoo.packing import pack_run
+
+            digest, size = pack_run(FLAGS.run, FLAGS.output)
+        else:
+            digest, size = pack(FLAGS.saved_model, FLAGS.output)
+    except (FileNotFoundError, ValueError) as error:
+        cli.fail(error)
+    print(f"{FLAGS.output}: sha256 {digest}, {size} bytes")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -159,3 +159,37 @@ def test_a_damaged_member_is_a_pretrained_error(registered, monkeypatch, tmp_pat
     monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp_path / filename)
     with pytest.raises(pretrained.PretrainedError, match="model.weights.h5 of bad"):
         tfzoo.create_model(pretrained="bad")
+
+
+@pytest.fixture(scope="module")
+def packed_run(tmp_path_factory):
+    """A real bf16 recipe run (tiny), packed by ``tfzoo.packing.pack_run`` into a registry entry."""
+    from tfzoo.packing import pack_run
+    from tfzoo.training import TrainConfig, train
+
+    tmp = tmp_path_factory.mktemp("packed")
+    config = TrainConfig(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
+                         batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
+                         output_dir=str(tmp / "run"))
+    train(config, verbose=0)
+    digest, size = pack_run(tmp / "run", tmp / "pkg" / "run.tar.gz")
+    entry = dataclasses.replace(
+        pretrained.info("wrn-10-2-bn-fashion_mnist"), name="test-packed", source="package:run.tar.gz",
+        sha256=digest, size=size, model="wrn-10-1", keras_weights=True)
+    return entry, tmp / "pkg"
+
+
+def test_packed_run_loads_in_keras_and_serves_the_same_probabilities(packed_run, monkeypatch):
+    entry, folder = packed_run
+    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
+    monkeypatch.setattr(pretrained, "_package_file", lambda filename: folder / filename)
+    model = tfzoo.create_model(pretrained=entry.name)
+    assert model.dtype_policy.name == "float32"  # trained in bf16, served and loaded in float32
+    images = _images(64)
+    serving = pretrained.load(entry.name).signatures["serving_default"]
+    import tensorflow as tf
+
+    served = serving(images=tf.constant(images))["probabilities"].numpy()
+    ours = keras.ops.convert_to_numpy(keras.ops.softmax(model(images)))
+    np.testing.assert_allclose(ours, served, atol=1e-4)
+    assert np.abs(ours - served).max() < 1e-5

@@ -71,7 +71,7 @@ def load_source(model=None, pretrained=None, dataset=None):
     import keras
 
     import tfzoo
-    from tfzoo.data import get_spec
+    from tfzoo.data import DatasetSpec, get_spec
 
     if (model is None) == (pretrained is None):
         raise ExportError("pass exactly one of --model (a .keras file or run folder) and --pretrained (a name)")
@@ -101,16 +101,22 @@ def load_source(model=None, pretrained=None, dataset=None):
     if dataset is None:
         raise ExportError("dataset is unknown: pass --dataset (no config.json beside the model says it)")
     metadata.update(run, source_model=str(keras_path), source_sha256=sha256_file(keras_path))
-    return _checked(Source(keras_model, get_spec(dataset), metadata, path=path), None)
+    recorded = run.get("dataset_spec")  # a run on the user's own data (folder, tfds:NAME) records its spec
+    if recorded and recorded.get("name") == dataset:
+        spec = DatasetSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+    else:
+        spec = get_spec(dataset)
+    return _checked(Source(keras_model, spec, metadata, path=path), None)
 
 
 def source_from_model(model, dataset):
     """A ``Source`` for a Keras model in memory that takes normalized ``dataset`` images (as a
-    recipe trains it)."""
+    recipe trains it); ``dataset`` is a name or a ``DatasetSpec``."""
     import tfzoo
-    from tfzoo.data import get_spec
+    from tfzoo.data import DatasetSpec, get_spec
 
-    return _checked(Source(model, get_spec(dataset), {"tfzoo": tfzoo.__version__}), dataset)
+    spec = dataset if isinstance(dataset, DatasetSpec) else get_spec(dataset)
+    return _checked(Source(model, spec, {"tfzoo": tfzoo.__version__}), spec.name)
 
 
 def export(source, output_dir, format, *, overwrite=False, calibration_images=None, data_dir=None):
@@ -427,6 +433,8 @@ def _run_info(run_dir):
             except (OSError, ValueError) as error:
                 raise ExportError(f"cannot read {path}: {error}") from None
             info["config" if keys is None else "results"] = data if keys is None else {k: data.get(k) for k in keys}
+            if keys is not None and data.get("dataset_spec"):
+                info["dataset_spec"] = data["dataset_spec"]
     return info
 
 

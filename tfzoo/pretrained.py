@@ -59,6 +59,7 @@ class PretrainedModel:
     training_seconds: float
     machine: str
     command: str
+    precision: str = "fp32"  # what it was trained in (tfzoo.precision)
     keras_weights: bool = False  # the archive holds model.weights.h5 (create_model(pretrained=...))
     model_options: tuple = ()  # further create_model options it was trained with, as (key, value) pairs
     mean: tuple | None = None  # per-channel input statistics on the 0..255 scale; None: the data set's
