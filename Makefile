@@ -5,7 +5,7 @@ PIP ?= $(PYTHON) -m pip
 # pytest-xdist workers; each file's tests stay in one worker (--dist loadfile), so a file's shared fixtures run once,
 # and files go out slowest first (tests/conftest.py: SLOWEST_FILES; not xdist's reordering by test count).
 WORKERS ?= 2
-# The bench extra's PyTorch: the CPU wheel, which lies on this machine's disk (what docs/results/performance.md used).
+# The bench extra's PyTorch: the CPU wheel, which lies on this machine's disk (what docs/performance.md used).
 # Unpinned, pip took a CUDA build here (torch 2.14.1 with 15 nvidia-* wheels). `make install TORCH=` lifts the pin.
 TORCH ?= torch==2.13.0
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder

@@ -3,7 +3,7 @@
     python -m bench.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
     python -m bench.batch_norm --impl=keras --shapes=64x32x32x64
 
-The step-level profile (``docs/results/performance.md`` A3) put the gap between Keras and PyTorch
+The step-level profile (``docs/performance.md`` A3) put the gap between Keras and PyTorch
 with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
 and the gradient of ``sum(y * u)`` (``u`` a fixed random upstream gradient; ``sum(y * y)`` would
 be constant) with respect to ``x``, gamma and beta, for
@@ -11,10 +11,11 @@ be constant) with respect to ``x``, gamma and beta, for
 - ``keras``: ``keras.layers.BatchNormalization``, differentiated by autodiff (built from
   ``keras.ops``: ``tf.nn.moments`` and ``tf.nn.batch_normalization`` on TensorFlow), in a
   ``tf.function``; what the models used until ``tfzoo.layers.BatchNormalization``;
-- ``tfzoo``: ``tfzoo.layers.BatchNormalization`` as the models use it: Keras's layer with BN's
-  backward pass written out in ``keras.ops`` (``tfzoo/layers/batch_norm.py``);
-- ``tf_fused``: TensorFlow's fused kernel (``FusedBatchNormV3``; not usable in the model code,
-  which is ``keras.ops`` only: this is the reference for what fusing would buy);
+- ``tfzoo``: ``tfzoo.layers.BatchNormalization`` as the models use it: on TensorFlow, the fused
+  kernel through the layer (``fused_normalize``);
+- ``tfzoo_ops``: the same layer held to its ``keras.ops`` path, BN's backward pass written out
+  (``normalize``; what JAX runs, and what TensorFlow ran before the fused path);
+- ``tf_fused``: TensorFlow's fused kernel (``FusedBatchNormV3``) called directly;
 - ``torch``: ``torch.nn.functional.batch_norm`` (one fused kernel each way), in its own process.
 
 TensorFlow runs as the recipes do (oneDNN unless ``TF_ENABLE_ONEDNN_OPTS`` says otherwise, op
@@ -35,7 +36,7 @@ from bench import common
 from bench.train_plan import torch_unavailable
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
-IMPLS = ("keras", "tfzoo", "tf_fused", "torch")
+IMPLS = ("keras", "tfzoo", "tfzoo_ops", "tf_fused", "torch")
 EPSILON = 1e-5
 
 
@@ -56,10 +57,15 @@ def tf_step(impl, shape):
     import tensorflow as tf
 
     x, u = (tf.constant(a) for a in random_pair(shape))
-    if impl in ("keras", "tfzoo"):
+    if impl in ("keras", "tfzoo", "tfzoo_ops"):
         from tfzoo.layers import BatchNormalization
 
-        layer = (keras.layers.BatchNormalization if impl == "keras" else BatchNormalization)(epsilon=EPSILON)
+        class OpsBatchNormalization(BatchNormalization):
+            def _fused(self, inputs):  # the keras.ops path on every backend
+                return False
+
+        layer = {"keras": keras.layers.BatchNormalization, "tfzoo": BatchNormalization,
+                 "tfzoo_ops": OpsBatchNormalization}[impl](epsilon=EPSILON)
         layer.build(shape)
         weights = layer.trainable_weights
 

@@ -11,7 +11,7 @@ SHAPE = (8, 4, 4, 8)
 def test_every_batch_norm_gives_the_same_input_gradient():
     keras_dx = batch_norm.tf_step("keras", SHAPE)()
     assert keras_dx.shape == SHAPE and np.abs(keras_dx).max() > 1e-3  # not trivially zero
-    for impl in ("tfzoo", "tf_fused"):
+    for impl in ("tfzoo", "tfzoo_ops", "tf_fused"):
         np.testing.assert_allclose(batch_norm.tf_step(impl, SHAPE)(), keras_dx, atol=1e-4, err_msg=impl)
     torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
     torch_dx = batch_norm.torch_step(SHAPE)().numpy()
