@@ -345,7 +345,13 @@ def _write_litert(source, path, metadata, calibration_images):
 
 
 def _write_onnx(source, path, metadata):
-    """Keras's ONNX export of ``serving_model`` (tf2onnx on TensorFlow), with the metadata."""
+    """Keras's ONNX export of ``serving_model`` (tf2onnx on TensorFlow), with the metadata.
+
+    Keras hands tf2onnx a function whose captured constant tensors (those of a
+    ``keras.layers.Normalization`` built with a fixed mean and variance, as a pretrained model's
+    input normalization is) tf2onnx turns into extra graph inputs; such a model is converted
+    from its frozen graph instead, where they are constants.
+    """
     try:
         import onnx
         import tf2onnx  # noqa: F401  (Keras imports it lazily; say what to install up front)
@@ -355,8 +361,31 @@ def _write_onnx(source, path, metadata):
     _converting("onnx", lambda: model.export(str(path), format="onnx", verbose=False,
                                              input_signature=_signature(model)))
     proto = onnx.load(str(path))
+    if [i.name for i in proto.graph.input] != ["images"]:
+        proto = _converting("onnx", lambda: _onnx_from_frozen_graph(model))
     proto.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata, sort_keys=True))
     onnx.save(proto, str(path))
+
+
+def _onnx_from_frozen_graph(model):
+    """tf2onnx on the frozen graph of ``model`` (variables and captured tensors as constants), with
+    its input and output renamed ``images`` and ``probabilities``."""
+    import tensorflow as tf
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    function = tf.function(lambda images: model(images, training=False)["probabilities"])
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function(*_signature(model)))
+    (input_name,), (output_name,) = [t.name for t in frozen.inputs], [t.name for t in frozen.outputs]
+    proto, _ = tf2onnx.convert.from_graph_def(frozen.graph.as_graph_def(), input_names=[input_name],
+                                              output_names=[output_name])
+    renames = {input_name: "images", output_name: "probabilities"}
+    for value in [*proto.graph.input, *proto.graph.output]:
+        value.name = renames.get(value.name, value.name)
+    for node in proto.graph.node:
+        node.input[:] = [renames.get(name, name) for name in node.input]
+        node.output[:] = [renames.get(name, name) for name in node.output]
+    return proto
 
 
 def _signature(model):
@@ -365,7 +394,7 @@ def _signature(model):
     return [tf.TensorSpec([None, *model.input_shape[1:]], model.inputs[0].dtype, name="images")]
 
 
-def _converting(format, convert):
+def _converting(format, convert):  # returns what ``convert`` returns
     """Runs a converter; its failure (an op or layer it cannot convert) becomes one ExportError line.
     The converters' own logs are quieted: tf2onnx logs a traceback when one of its graph optimizers
     gives up (its transpose optimizer on a scalar bias, as in Fixup) and goes on without it; the
@@ -373,34 +402,40 @@ def _converting(format, convert):
     import logging
     import warnings
 
-    tf2onnx_logger = logging.getLogger("tf2onnx")
-    level = tf2onnx_logger.level
-    tf2onnx_logger.setLevel(logging.CRITICAL)
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow")]  # tf: deprecation notices
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            convert()
+            return convert()
     except ExportError:
         raise
     except Exception as error:  # noqa: BLE001  (converters raise many types; the message is what matters)
         raise ExportError(f"the model cannot be converted to {format}: {_first_line(error)}") from None
     finally:
-        tf2onnx_logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _compare(format, path, images, expected):
     """Runs the export in its runtime on ``images``; raises ExportError if it disagrees with Keras."""
     from tfzoo import inference
 
-    if format == "saved_model":
-        import tensorflow as tf
+    try:
+        if format == "saved_model":
+            import tensorflow as tf
 
-        serving = tf.saved_model.load(str(path)).signatures["serving_default"]
-        got = serving(images=tf.constant(images))["probabilities"].numpy()
-    elif format == "onnx":
-        got = inference.run_onnx(inference.onnx_session(path), images)
-    else:
-        got = inference.run_litert(inference.litert_interpreter(path), images)
+            serving = tf.saved_model.load(str(path)).signatures["serving_default"]
+            got = serving(images=tf.constant(images))["probabilities"].numpy()
+        elif format == "onnx":
+            got = inference.run_onnx(inference.onnx_session(path), images)
+        else:
+            got = inference.run_litert(inference.litert_interpreter(path), images)
+    except Exception as error:  # noqa: BLE001  (any runtime's failure on the converted file)
+        raise ExportError(f"the {format} export does not run in its runtime: {_first_line(error)}; "
+                          "nothing was written") from None
     difference = float(np.max(np.abs(got - expected)))
     check = {"images": len(images), "max_abs_difference": difference,
              "top1_agreement": float(np.mean(got.argmax(axis=1) == expected.argmax(axis=1)))}

@@ -122,3 +122,32 @@ def test_cli_writes_one_litert_file(run_dir, tmp_path):
     assert float(result.stdout.split("max |litert - Keras| = ")[1].split(",")[0]) < 1e-4
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["model.tflite"]
     assert export.read_metadata(tmp_path / "out")["config"]["model"] == "wrn-10-1"
+
+
+def test_a_pretrained_model_keeps_its_own_preprocessing(plain_source, tmp_path, monkeypatch, test_images):
+    """``create_model(pretrained=NAME)`` takes 0-255 pixels (normalization inside): the export must
+    not normalize a second time. Stood in for by the plain model behind a normalization layer."""
+    import keras
+
+    import tfzoo
+    from tfzoo.data import get_spec
+    from tfzoo.inference import predict_proba
+
+    spec = get_spec("fashion_mnist")
+    pixels = keras.Input((28, 28, 1))
+    normalized = keras.layers.Normalization(mean=spec.mean, variance=np.square(spec.std))(pixels)
+    with_preprocessing = keras.Model(pixels, plain_source.model(normalized))
+    names = []
+
+    def create_model(name=None, *, pretrained=None, **kwargs):
+        names.append(pretrained)
+        return with_preprocessing
+
+    monkeypatch.setattr(tfzoo, "create_model", create_model)
+    source = export.load_source(pretrained="wrn-10-2-bn-fashion_mnist")
+    assert names == ["wrn-10-2-bn-fashion_mnist"] and source.preprocessed and source.path is None
+    written = export.export(source, tmp_path, "onnx")
+    images, _ = test_images
+    np.testing.assert_allclose(_run(tmp_path / "model.onnx", images), predict_proba(plain_source.model, images, spec),
+                               atol=1e-4)
+    assert written["pretrained"] == "wrn-10-2-bn-fashion_mnist" and written["class_names"][0] == "T-shirt/top"
