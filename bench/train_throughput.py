@@ -382,14 +382,15 @@ def main(argv=None):
     for key, r in results.items():
         of_peak = f" ({r['fraction_of_peak']:.0%} of the {r['precision']} peak" if peak else ""
         if peak:
-            of_peak += "; over 100 %: fewer multiplications than direct convolution)" if r["fraction_of_peak"] > 1 else ")"
+            over = r["fraction_of_peak"] > 1
+            of_peak += "; over 100 %: fewer multiplications than direct convolution)" if over else ")"
         print(f"{run_name(key):42s} {r['step_ms']:9.1f} ms/step {r['images_per_second']:8.1f} img/s "
               f"{r['achieved_gflops']:7.1f} GFLOP/s" + of_peak)
     main_run = results[keys[0]]
     output = dict(main_run, model=args.model, batch_size=args.batch_size, ghost_batch_size=args.ghost_batch_size,
                   steps=args.steps, warmup_steps=args.warmup, rounds=args.rounds, threads=args.threads or "default",
-                  flops_convention="gflops_per_image: forward conv+dense MACs x 2 (direct convolution); training counted "
-                                   "as 3 x forward",
+                  flops_convention="gflops_per_image: forward conv+dense MACs x 2 (direct convolution); "
+                                   "training counted as 3 x forward",
                   peak=peak, ratios=ratios(results, args), **common.environment(),
                   tensorflow_imported="tensorflow" in sys.modules)
     if main_run["kernels"] in TF_KERNELS:  # it may have run in a child process with the other kernels
@@ -417,7 +418,8 @@ def main(argv=None):
     if args.targets:
         output["targets"] = check_targets(output["ratios"], output.get("paired_ratios"))
         for t in output["targets"]:
-            print(f"target {t['target']:44s} {t['value']:.3f} >= {t['at_least']:.2f}: {'met' if t['met'] else 'NOT met'}")
+            verdict = "met" if t["met"] else "NOT met"
+            print(f"target {t['target']:44s} {t['value']:.3f} >= {t['at_least']:.2f}: {verdict}")
         if not args.native_bf16:
             print("target bf16: not timed, this CPU has no native bf16 (avx512_bf16, amx_bf16, aarch64 bf16)")
     return common.print_result(output)

@@ -3,11 +3,10 @@
 Importing this package, which every ``python -m recipes.…``, ``export.…`` and ``bench.…`` does
 before TensorFlow starts, makes oneDNN TensorFlow's CPU kernels (``TF_ENABLE_ONEDNN_OPTS=1``)
 unless the variable is already set. TensorFlow turns them on by itself only on CPUs with
-AVX512-VNNI, AMX and the like; on the 2-core AVX2 machine of ``docs/performance.md``
-they trained the WRNs tried 1.18-1.49x faster and stayed bit-reproducible, with other numbers
-than TensorFlow's default kernels (``TF_ENABLE_ONEDNN_OPTS=0`` gives those back, and the
-results committed before 2026-12 were made with them). ``results.json`` records which ran
-(``machine.onednn``).
+AVX512-VNNI, AMX and the like; on an AVX2 CPU they train the WRNs faster
+(``docs/performance.md``) and stay bit-reproducible, with other numbers than TensorFlow's
+default kernels (``TF_ENABLE_ONEDNN_OPTS=0`` gives those back; the commands of results made
+with them say so). ``results.json`` records which ran (``machine.onednn``).
 """
 
 import os

@@ -1,4 +1,5 @@
-"""Train a Wide-ResNet with or without normalization, with ``001`` section 3's protocol.
+"""Train a Wide-ResNet with or without normalization, with the protocol of "Batch normalization has
+multiple benefits" (section 3).
 
     python -m recipes.cifar_wrn --dataset=cifar10 --data_dir=/path/to/cifar-10-batches-py \\
         --depth=16 --width=4 --normalization=none --init=zeroinit --epochs=200

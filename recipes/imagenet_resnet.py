@@ -1,4 +1,5 @@
-"""Train ResNet-V1/V2 on ImageNet with ``001`` section 5's protocol (Tables 4-5).
+"""Train ResNet-V1/V2 on ImageNet with the protocol of "Batch normalization has multiple benefits"
+(section 5, Tables 4-5).
 
     python -m recipes.imagenet_resnet --data_dir=/data/imagenet --depth=50 --version=v2 \\
         --normalization=none --init=zeroinit --batch_size=1024 --lr=... --output_dir=runs/r50v2-zeroinit
@@ -7,7 +8,7 @@ Defaults are section 5's: 90 epochs, the learning rate constant for 45 epochs th
 5, ghost batch 256 (gradients accumulated over batch_size / 256 ghost batches), SGD momentum 0.9,
 top-1 and top-5 accuracy on the 50,000 validation images; ZeroInit's classifier dropout is 0.2.
 ``--data_dir`` is TFDS's manual directory holding ILSVRC2012_img_train.tar and
-ILSVRC2012_img_val.tar (prepared once; see README "ImageNet"). The paper searches the learning
+ILSVRC2012_img_val.tar (prepared once; docs/data.md, "ImageNet"). The paper searches the learning
 rate per batch size and method (one run per point); ``--lr`` defaults to 0.1 x batch_size / 256.
 The paper does not state its ImageNet L2 coefficient; ``--weight_decay`` keeps section 3's 5e-4.
 Every training flag of ``recipes.cifar_wrn`` applies (``--strategy`` for several GPUs or a TPU).

@@ -1,6 +1,7 @@
-"""Learning-rate search with keras-tuner, ``001`` section 3's protocol: at each batch size, n runs per
-learning rate 2^e on a log2 grid; the optimum of test accuracy and of training loss, each the mean ±
-std of the best k of n runs, with a flag when it is at the grid's edge.
+"""Learning-rate search with keras-tuner, the protocol of "Batch normalization has multiple benefits"
+(section 3): at each batch size, n runs per learning rate 2^e on a log2 grid; the optimum of test
+accuracy and of training loss, each the mean ± std of the best k of n runs, with a flag when it is at
+the grid's edge.
 
     python -m recipes.lr_search --model=wrn-16-4 --normalization=none --init=zeroinit \\
         --dataset=cifar10 --data_dir=/path/to/cifar-10-batches-py --batch_sizes=16,64,256 \\

@@ -11,9 +11,8 @@ does not. The policy is global Keras state read when layers are built: build the
 ``auto`` (``resolve_precision``) picks bf16 where the hardware computes in it natively (a GPU of
 compute capability 8.0 or newer, a TPU, a CPU with ``native_bf16`` flags) and fp32 elsewhere;
 fp32 stays the default, as in Keras and timm, so that published numbers do not move with the
-machine. On a CPU without 16-bit arithmetic the mixed policies only add casts: the recipe's bf16
-WRN-16-4 step was 12.7x slower than fp32 on an AVX2 CPU (``docs/performance.md``);
-``cpu_warning`` says so before training starts.
+machine. On a CPU without 16-bit arithmetic the mixed policies only add casts and run slower
+than fp32 (``docs/performance.md``); ``cpu_warning`` says so before training starts.
 """
 
 import contextlib

@@ -1,1 +1,2 @@
-"""Reproductions of the paper's tables and figures (``001``), one CLI each."""
+"""Reproductions of the tables and figures of "Batch normalization has multiple benefits",
+one CLI each."""

@@ -1,4 +1,5 @@
-"""``001`` Table 1 (section 4): which part of ZeroInit trains a WRN-16-4 without normalization.
+"""Table 1 of "Batch normalization has multiple benefits" (section 4): which part of ZeroInit trains a
+WRN-16-4 without normalization.
 
     python -m recipes.paper.ablation --scale=cpu --output_dir=runs/paper/ablation_cpu
     python -m recipes.paper.ablation --scale=paper --data_dir=/path/to/cifar-10-batches-py \\
@@ -6,7 +7,7 @@
 
 Batch 64, no normalization; rows: standard (He) init, + biases, + classifier dropout 0.6, + a
 scalar multiplier at the end of each residual branch initialized to 0, + biases & dropout, and
-ZeroInit (all three), each a set of TrainConfig overrides (README, "The paper's Table 1 rows are
+ZeroInit (all three), each a set of TrainConfig overrides (docs/models.md: "The paper's Table 1 rows are
 options"); batch normalization as a reference row the paper's table does not have. Each row is
 one learning-rate search with separate optima for test accuracy and training loss. Writes
 ``table.md`` (our rows sorted by our test accuracy, the paper's numbers beside them) and

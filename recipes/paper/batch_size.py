@@ -1,5 +1,6 @@
-"""``001`` Figures 1-2 (section 3): WRN-16-4 across batch sizes with ghost batch norm, without
-normalization, and with ZeroInit; the optimal test accuracy, training loss and learning rates.
+"""Figures 1-2 of "Batch normalization has multiple benefits" (section 3): WRN-16-4 across batch sizes
+with ghost batch norm, without normalization, and with ZeroInit; the optimal test accuracy, training
+loss and learning rates.
 
     python -m recipes.paper.batch_size --scale=cpu --output_dir=runs/paper/batch_size_cpu
     python -m recipes.paper.batch_size --scale=paper --data_dir=/path/to/cifar-10-batches-py \\

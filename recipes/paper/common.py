@@ -1,5 +1,6 @@
-"""What the reproductions of ``001``'s tables and figures share: scales as data, one learning-rate
-search per (condition, depth, batch size), resumable outputs, the time estimate and the CLI.
+"""What the reproductions of the tables and figures of "Batch normalization has multiple benefits"
+share: scales as data, one learning-rate search per (condition, depth, batch size), resumable outputs,
+the time estimate and the CLI.
 
 An experiment is a tuple of ``Condition``s (a table row or figure curve: TrainConfig overrides)
 and a ``Scale`` per ``--scale``. Each (condition, depth, batch size) is one

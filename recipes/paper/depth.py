@@ -1,4 +1,5 @@
-"""``001`` Tables 2-3 (section 4): WRN-d-2 at batch 64 across depths d, with and without normalization.
+"""Tables 2-3 of "Batch normalization has multiple benefits" (section 4): WRN-d-2 at batch 64 across
+depths d, with and without normalization.
 
     python -m recipes.paper.depth --scale=cpu --output_dir=runs/paper/depth_cpu
     python -m recipes.paper.depth --scale=paper --data_dir=/path/to/cifar-10-batches-py \\

@@ -1,5 +1,6 @@
-"""``001`` Tables 4-5 (section 5): ResNet-50-V2 and -V1 on ImageNet with batch normalization,
-Fixup and ZeroInit (and its variants), at batch sizes 256, 1024 and 4096.
+"""Tables 4-5 of "Batch normalization has multiple benefits" (section 5): ResNet-50-V2 and -V1
+on ImageNet with batch normalization, Fixup and ZeroInit (and its variants), at batch sizes 256,
+1024 and 4096.
 
     python -m recipes.paper.imagenet --scale=paper --data_dir=/path/to/imagenet/manual \\
         --output_dir=runs/paper/imagenet
@@ -8,7 +9,7 @@ Paper scale only: 8 conditions x 3 batch sizes x a learning-rate grid, one run p
 ``recipes.imagenet_resnet``'s protocol (90 epochs; the learning rate constant for 45 epochs, then
 halved every 5; ghost batch 256; ZeroInit's classifier dropout 0.2): 144 runs, some 13,000
 ResNet-50 epochs over ImageNet, far beyond 2 CPU cores, so there is no CPU scale.
-``--data_dir`` is TFDS's manual directory (README "ImageNet"). Writes ``table.md`` (Tables 4 and 5
+``--data_dir`` is TFDS's manual directory (docs/data.md, "ImageNet"). Writes ``table.md`` (Tables 4 and 5
 in the paper's layout, top-1 / top-5 beside the paper's, its claims checked) and ``results.json``.
 ``--scale=smoke`` exists for the tests, on TFDS's synthetic mock data.
 Exit codes: 0 done; 1 some trials failed (run again to retry); 2 bad flag, nothing written.

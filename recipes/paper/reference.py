@@ -1,4 +1,5 @@
-"""The paper's published numbers (``001``), transcribed as data for the reproduction tables.
+"""The published numbers of "Batch normalization has multiple benefits", transcribed as data for the
+reproduction tables.
 
 Tables 1-3 (CIFAR-10, 200 epochs, mean ± std of the best 12 of 15 runs) cell by cell; the
 figures (1-4) give no numbers in the text, so they are kept as the claims the text makes about

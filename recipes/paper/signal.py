@@ -3,14 +3,14 @@
     python -m recipes.paper.signal --model=wrn-100-1 --data_dir=../shared/data/cifar10-subset \\
         --batch=64 --output_dir=runs/signal --seed=0
 
-Builds ``--model`` with BN (standard init), without normalization (standard He init) and with
-ZeroInit, and measures on the first ``--batch`` training images the per-channel variance of
-the residual stream after each block and of each branch (``tfzoo.analysis.signal``): the
-picture behind ``001`` Tables 2-3 (section 4). Without normalization the variance grows
-exponentially with depth, with BN linearly within each stage, with ZeroInit it stays at its
-input's. Writes ``signal.png`` (log scale), ``signal.csv`` (scheme, block, name, variance,
-branch_variance; block 0 is the stem output entering block 1) and ``signal.json`` (last).
-Exit codes: 0 done, 2 bad flag or missing data (one ``error:`` line, nothing written).
+Builds ``--model`` with BN (standard init), without normalization (standard He init) and with ZeroInit,
+and measures on the first ``--batch`` training images the per-channel variance of the residual stream
+after each block and of each branch (``tfzoo.analysis.signal``): the picture behind "Batch normalization
+has multiple benefits", Tables 2-3 (section 4). Without normalization the variance grows exponentially
+with depth, with BN linearly within each stage, with ZeroInit it stays at its input's. Writes
+``signal.png`` (log scale), ``signal.csv`` (scheme, block, name, variance, branch_variance; block 0 is
+the stem output entering block 1) and ``signal.json`` (last). Exit codes: 0 done, 2 bad flag or missing
+data (one ``error:`` line, nothing written).
 
 Measured here (the command above; 2 shared CPU cores, TensorFlow 2.21, Keras 3.15; 26 s after
 start-up): the stem output entering block 1 has variance 2.12 under every scheme (same seed);
@@ -35,7 +35,7 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_string("model", "wrn-100-1", "Model name (create_model): wrn-{6n+4}-{k}, resnet50_v2, ...")
 flags.DEFINE_string("dataset", "cifar10", "Dataset whose first --batch training images are measured.")
-flags.DEFINE_string("data_dir", None, "Folder with the dataset's official release files (see README, Data).")
+flags.DEFINE_string("data_dir", None, "Folder with the dataset's official release files (docs/data.md).")
 flags.DEFINE_integer("batch", 64, "Images in the measured batch (>= 2; BN uses their statistics).")
 flags.DEFINE_integer("seed", 0, "Seed of the weights (the same for every scheme).")
 flags.DEFINE_string("output_dir", "runs/signal", "Where signal.png, signal.csv and signal.json go.")

@@ -1,6 +1,6 @@
-"""``001`` Figure 3 (section 4) and Figure 4 (appendix A): WRN-16-4 in the small-batch limit,
-1 <= B <= 1024, with plain batch normalization (statistics over the whole batch, no ghost
-batches: Figure 3's caption), without normalization, and with ZeroInit.
+"""Figure 3 (section 4) and Figure 4 (appendix A) of "Batch normalization has multiple benefits":
+WRN-16-4 in the small-batch limit, 1 <= B <= 1024, with plain batch normalization (statistics over the
+whole batch, no ghost batches: Figure 3's caption), without normalization, and with ZeroInit.
 
     python -m recipes.paper.small_batch --scale=cpu --output_dir=runs/paper/small_batch_cpu
     python -m recipes.paper.small_batch --scale=paper --data_dir=/path/to/cifar-10-batches-py \\

@@ -29,7 +29,7 @@ def test_parameter_counts_equal(name, normalization, init):
 
 
 def test_wrn_16_4_has_2_75m_parameters():
-    # WRN paper (003) Table 4 lists WRN-16-4 at 2.7M; with BN gamma/beta: 2,748,890.
+    # Wide Residual Networks, Table 4, lists WRN-16-4 at 2.7M; with BN gamma/beta: 2,748,890.
     assert torch_wrn.parameter_counts(torch_wrn.create_torch_model("wrn-16-4"))[0] == 2_748_890
 
 

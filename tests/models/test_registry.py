@@ -3,7 +3,8 @@ import pytest
 import tfzoo
 from tests.helpers import count_params
 
-# Trainable parameters, to 0.1M: ``003`` Table 4 (CIFAR-10, 10 classes) and ImageNet ResNets (1000 classes).
+# Trainable parameters, to 0.1M: Wide Residual Networks, Table 4 (CIFAR-10, 10 classes) and ImageNet ResNets
+# (1000 classes).
 PAPER_PARAMS = {
     "wrn-40-1": 0.6, "wrn-40-2": 2.2, "wrn-40-4": 8.9, "wrn-16-8": 11.0, "wrn-16-10": 17.1,
     "wrn-22-8": 17.2, "wrn-22-10": 26.8, "wrn-28-10": 36.5,

@@ -1,4 +1,5 @@
-"""What each scheme switches on, checked on the built models (``001`` sections 2, 4, 5)."""
+"""What each scheme switches on, checked on the built models ("Batch normalization has multiple
+benefits", sections 2, 4, 5)."""
 
 import keras
 import numpy as np
@@ -89,7 +90,7 @@ def test_fixup_on_resnet50_scales_by_l_to_the_minus_quarter():
 
 @pytest.mark.parametrize(
     "overrides, multipliers, conv_bias, dropout",
-    [  # ``001`` Table 1, row by row.
+    [  # "Batch normalization has multiple benefits", Table 1, row by row.
         (dict(), 0, False, None),
         (dict(conv_bias=True), 0, True, None),
         (dict(classifier_dropout=0.6), 0, False, 0.6),

@@ -15,7 +15,8 @@ from tfzoo.training import EpochSchedule, TrainConfig, accumulation_steps, add_l
 def test_paper_schedule_halves_every_tenth_epoch_after_100():
     lrs = {e: lr_at_epoch("paper", 1.0, e, 200) for e in (0, 99, 100, 109, 110, 119, 120, 199)}
     assert lrs == {0: 1.0, 99: 1.0, 100: 0.5, 109: 0.5, 110: 0.25, 119: 0.25, 120: 0.125, 199: 2.0 ** -10}
-    # ImageNet (``001`` section 5): constant for 45 of 90 epochs, then halved every 5.
+    # ImageNet ("Batch normalization has multiple benefits", section 5): constant for 45 of 90 epochs,
+    # then halved every 5.
     assert lr_at_epoch("paper", 1.0, 50, 90, hold_epochs=45, decay_every=5) == 0.25
 
 

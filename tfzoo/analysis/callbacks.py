@@ -14,11 +14,11 @@ from tfzoo.analysis.signal import measure, multipliers, signal_model
 class SignalLogger(keras.callbacks.Callback):
     """Logs each block's scalar multiplier and activation variance on a fixed batch.
 
-    Tags, one value per block (``stage2_block3``): ``multiplier/<block>`` (SkipInit/ZeroInit/
-    Fixup branch multipliers, ``001`` sections 2 and 4), ``variance/<block>`` (the residual
-    stream after the block) and ``branch_variance/<block>``, plus ``variance/input``. The step
-    is the number of epochs trained: step 0 is the model before its first epoch (the
-    initialisation, or the checkpoint a resumed run starts from). ``images``: a fixed batch,
+    Tags, one value per block (``stage2_block3``): ``multiplier/<block>`` (SkipInit/ZeroInit/Fixup
+    branch multipliers, "Batch normalization has multiple benefits", sections 2 and 4),
+    ``variance/<block>`` (the residual stream after the block) and ``branch_variance/<block>``, plus
+    ``variance/input``. The step is the number of epochs trained: step 0 is the model before its first
+    epoch (the initialisation, or the checkpoint a resumed run starts from). ``images``: a fixed batch,
     normalized like the training data (a multiple of the ghost batch size for ghost BN).
     """
 

@@ -8,8 +8,9 @@ A residual network computes ``x_{l+1} = x_l + f_l(x_l)``. At initialisation:
   variance grows linearly with the blocks of a stage: the skip path dominates (He et al.
   2016b; De & Smith 2020);
 * with SkipInit/ZeroInit the branch multiplier is 0, every block is the identity and the
-  stream keeps its input's scale (``001`` section 4, "Modification 1 makes the residual
-  blocks linear at initialization"), which is why both train 1000-layer WRNs (Table 2).
+  stream keeps its input's scale ("Batch normalization has multiple benefits", section 4:
+  "Modification 1 makes the residual blocks linear at initialization"), which is why both train
+  1000-layer WRNs (Table 2).
 
 Blocks are found by their stable layer names (``models/blocks.py``): ``stage{s}_block{b}_add``
 merges the shortcut (first input) and the branch (second input); the block's output is that

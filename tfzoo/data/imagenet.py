@@ -2,13 +2,13 @@
 
 Users put ``ILSVRC2012_img_train.tar`` and ``ILSVRC2012_img_val.tar`` in ``data_dir``
 (TFDS's ``manual_dir``); the first use prepares TFDS's records beside them, later uses
-read the records (the tars may then go). The streams follow the ResNet protocol of ``001``
-section 5 (He et al. 2016a): training images get the Inception-style random-resized crop
-(8-100 % of the area, aspect ratio 3/4-4/3, 10 tries, else the whole image) to 224 x 224
-and a horizontal flip; evaluation images are resized so the shorter side is 256 and
-centre-cropped to 224 (done as a centre crop of 224/256 of the shorter side, decoded alone,
-then resized: the same sampling grid, without decoding the border; only the outer two output
-pixels differ, bilinear reading no pixel beyond the crop).
+read the records (the tars may then go). The streams follow the ResNet protocol of
+"Batch normalization has multiple benefits", section 5 (He et al. 2016a): training images get
+the Inception-style random-resized crop (8-100 % of the area, aspect ratio 3/4-4/3, 10 tries,
+else the whole image) to 224 x 224 and a horizontal flip; evaluation images are resized so the
+shorter side is 256 and centre-cropped to 224 (done as a centre crop of 224/256 of the shorter
+side, decoded alone, then resized: the same sampling grid, without decoding the border; only the
+outer two output pixels differ, bilinear reading no pixel beyond the crop).
 
 Like ``pipeline.py``, the training stream is a pure function of (seed, epoch, position):
 epoch ``e`` reads the records in TFDS's stored order (shuffled once, when TFDS prepared

@@ -2,7 +2,7 @@
 MNIST-family, via ``load_arrays``) or streamed (ImageNet, via ``imagenet.py``).
 
 ``training_datasets`` is what a fit loop calls: the augmented training stream, the
-training set un-augmented (for the training loss ``001`` reports) and the test set, with
+training set un-augmented (for the training loss the paper reports) and the test set, with
 their sizes for steps-per-epoch and results.
 """
 

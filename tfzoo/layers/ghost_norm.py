@@ -1,4 +1,5 @@
-"""Ghost batch normalization (Hoffer et al. 2017), as used throughout ``001`` section 3."""
+"""Ghost batch normalization (Hoffer et al. 2017), as used throughout "Batch normalization has multiple
+benefits", section 3."""
 
 import keras
 from keras import ops
@@ -14,7 +15,8 @@ class GhostBatchNormalization(BatchNormalization):
     ``ghost_batch_size = G``; each is normalised with its own per-channel mean and variance,
     ``y = gamma * (x - mu_g) / sqrt(var_g + eps) + beta``. The moving statistics, used in
     inference, are updated with the average of the ghost means and variances, with
-    ``keras.layers.BatchNormalization``'s momentum and epsilon semantics. ``001`` section 3
+    ``keras.layers.BatchNormalization``'s momentum and epsilon semantics.
+    "Batch normalization has multiple benefits", section 3,
     uses G = 64 on CIFAR-10 and G = 256 on ImageNet; a batch of exactly G is plain BN. The
     gradient is ``tfzoo.layers.batch_norm.normalize``'s, written out per ghost batch.
     """

@@ -11,7 +11,8 @@ def he_normal(scale=1.0, seed=None):
 
 
 def fixup_scale(num_branches, convs_per_branch):
-    """Fixup's factor ``L^(-1/(2m-2))`` for L residual branches of m layers (``001`` section 2)."""
+    """Fixup's factor ``L^(-1/(2m-2))`` for L residual branches of m layers ("Batch normalization has
+    multiple benefits", section 2)."""
     if num_branches < 1 or convs_per_branch < 2:
         raise ValueError(
             "fixup_scale needs num_branches >= 1 and convs_per_branch >= 2. "

@@ -14,9 +14,9 @@ def _check_number(value, name, layer):
 class ScalarMultiplier(keras.layers.Layer):
     """Multiplies its input by one learnable scalar: ``y = alpha * x``.
 
-    At the end of a residual branch, ``x + alpha * f(x)`` with ``alpha = 0`` makes the
-    block the identity at initialisation: SkipInit, component 1 of ZeroInit
-    (``001`` section 4). ``alpha = 1`` is Fixup's multiplier (``001`` section 2, component 3).
+    At the end of a residual branch, ``x + alpha * f(x)`` with ``alpha = 0`` makes the block the
+    identity at initialisation: SkipInit, component 1 of ZeroInit ("Batch normalization has multiple
+    benefits", section 4). ``alpha = 1`` is Fixup's multiplier (section 2, component 3).
     """
 
     def __init__(self, initial_value=0.0, **kwargs):
@@ -42,9 +42,9 @@ class ScalarMultiplier(keras.layers.Layer):
 class ScalarBias(keras.layers.Layer):
     """Adds one learnable scalar to its input: ``y = x + b``, ``b`` initialised to 0.
 
-    Fixup puts one before every convolution, linear and element-wise activation layer
-    (``001`` section 2, component 4); ZeroInit for ResNet-V1 puts one after the skip and
-    branch merge, before the final ReLU (``001`` section 5, Table 5).
+    Fixup puts one before every convolution, linear and element-wise activation layer ("Batch
+    normalization has multiple benefits", section 2, component 4); ZeroInit for ResNet-V1 puts one after
+    the skip and branch merge, before the final ReLU (section 5, Table 5).
     """
 
     def __init__(self, initial_value=0.0, **kwargs):

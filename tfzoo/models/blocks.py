@@ -69,7 +69,7 @@ def _preact_and_shortcut(x, out_filters, stride, scheme, name):
 
 
 def preact_basic_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
-    """Pre-activation basic block B(3,3): WRN (``003`` Table 1) and ResNet-V2 18/34.
+    """Pre-activation basic block B(3,3): WRN (Wide Residual Networks, Table 1) and ResNet-V2 18/34.
 
     ``out = shortcut(x) + alpha * conv(relu(norm(conv(relu(norm(x))))))``; the projection
     shortcut, when the shape changes, is a 1x1 convolution of the pre-activated input.

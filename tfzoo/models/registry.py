@@ -18,7 +18,9 @@ class Family:
     """How to build one family: its builder, ZeroInit dropout and default input."""
 
     build: object
-    zeroinit_dropout: float  # ``001`` section 4 (0.6 on CIFAR) and Tables 4-5 (0.2, ResNet-50)
+    # ZeroInit's classifier dropout ("Batch normalization has multiple benefits"): 0.6 on CIFAR
+    # (section 4), 0.2 on ImageNet (Tables 4-5).
+    zeroinit_dropout: float
     input_shape: tuple
     supports_scalar_bias: bool = False
 
@@ -31,7 +33,8 @@ FAMILIES = {
     "resnet_v2": Family(lambda depth, **kw: resnet_lib.resnet(depth, 2, **kw), 0.2, (224, 224, 3)),
 }
 
-# The WRNs of ``003`` Table 4 and those used in ``001`` (16-4; d-2 for d = 16, 100, 1000).
+# The WRNs of Wide Residual Networks, Table 4, and those "Batch normalization has multiple benefits"
+# trains (16-4; d-2 for d = 16, 100, 1000).
 WRN_VARIANTS = {
     f"wrn-{d}-{k}": dict(depth=d, width=k)
     for d, k in [
@@ -170,8 +173,9 @@ def create_model(name=None, *, pretrained=None, **options):
       num_classes, input_shape: classifier size (default 10) and (H, W, C); None = the family's default.
       dropout: WRN dropout between the two convolutions of each block (default 0).
       classifier_dropout, conv_bias, scalar_multiplier: override the init scheme's switch
-        (the ablations of ``001`` Table 1); None keeps the scheme's value.
-      scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (``001`` Table 5).
+        (the ablations of "Batch normalization has multiple benefits", Table 1); None keeps the
+        scheme's value.
+      scalar_bias: ResNet-V1 only, a scalar bias before each block's final ReLU (the paper's Table 5).
       ghost_batch_size: examples per ghost batch for ``"ghost_batch_norm"`` (default 64).
       include_top: False ends the model after the last block's activation, as in
         ``keras.applications``: a feature extractor (no classifier, ``num_classes`` unused).

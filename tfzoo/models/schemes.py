@@ -1,16 +1,17 @@
 """What each normalization and init scheme switches on, written once as data.
 
-A model is (architecture, normalization, init scheme). Blocks read a resolved ``Scheme``;
-the paper's ablations (``001`` Table 1: biases alone, dropout alone, multiplier alone, ...)
-are overrides of these switches, never new block code.
+A model is (architecture, normalization, init scheme). Blocks read a resolved ``Scheme``; the ablations
+of "Batch normalization has multiple benefits" (Table 1: biases alone, dropout alone, multiplier alone,
+...) are overrides of these switches, never new block code.
 """
 
 import dataclasses
 
 NORMALIZATIONS = ("batch_norm", "ghost_batch_norm", "none")
 
-# Switches of each init scheme (``001`` sections 2 and 4). ``classifier_dropout=True`` means
-# "the family's ZeroInit drop probability" (0.6 for CIFAR WRNs, 0.2 for ResNet-50).
+# Switches of each init scheme ("Batch normalization has multiple benefits", sections 2 and 4).
+# ``classifier_dropout=True`` means "the family's ZeroInit drop probability" (0.6 for CIFAR WRNs, 0.2
+# for ResNet-50).
 INIT_SCHEMES = {
     "standard": dict(),
     "skipinit": dict(residual_multiplier=0.0),
@@ -35,8 +36,8 @@ class Scheme:
     classifier_dropout: drop probability before the classifier (ZeroInit component 3).
     scalar_biases: Fixup's scalar biases before every convolution and activation.
     zero_last_conv / rescale_branches / zero_classifier: Fixup components 1 and 2.
-    scalar_bias: a scalar bias after the merge, before the final ReLU (ResNet-V1, ``001`` Table 5).
-    dropout: WRN dropout between the two convolutions of a block (``003`` section 2.4).
+    scalar_bias: a scalar bias after the merge, before the final ReLU (ResNet-V1; the paper's Table 5).
+    dropout: WRN dropout between the two convolutions of a block (Wide Residual Networks, section 2.4).
     """
 
     normalization: str = "batch_norm"

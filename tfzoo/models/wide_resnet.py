@@ -1,4 +1,4 @@
-"""Wide Residual Networks WRN-d-k (Zagoruyko & Komodakis 2016, ``003`` section 2, Table 1)."""
+"""WRN-d-k from "Wide Residual Networks" (Zagoruyko & Komodakis 2016, section 2, Table 1)."""
 
 import keras
 
@@ -26,8 +26,8 @@ def wide_resnet(depth, width, scheme, *, num_classes, input_shape, name, include
                 input_normalization=None):
     """Builds WRN-``depth``-``width``: conv3x3(16) then stages of 16k, 32k, 64k channels.
 
-    Stages 2 and 3 downsample by 2 in their first block; pre-activation basic blocks; the
-    head is norm-ReLU, global average pooling and a dense classifier (``003`` Table 1).
+    Stages 2 and 3 downsample by 2 in their first block; pre-activation basic blocks; the head is
+    norm-ReLU, global average pooling and a dense classifier (Wide Residual Networks, Table 1).
     """
     check_architecture(depth, width)
     n = blocks_per_stage(depth)

@@ -1,4 +1,4 @@
-"""The learning-rate search of ``001`` section 3, on keras-tuner.
+"""The learning-rate search of "Batch normalization has multiple benefits" (section 3), on keras-tuner.
 
 At each batch size, n runs per learning rate 2^e on a log2 grid; per batch size the optimal
 learning rate for test accuracy and for training loss, each reported as the mean ± std of the

@@ -1,4 +1,5 @@
-"""The learning-rate grid of ``001`` section 3: batch sizes x lr = 2^e x n runs, one trial each."""
+"""The learning-rate grid of "Batch normalization has multiple benefits" (section 3): batch sizes
+x lr = 2^e x n runs, one trial each."""
 
 import dataclasses
 import itertools

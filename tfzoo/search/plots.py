@@ -1,4 +1,5 @@
-"""The paper's Figures 1 and 2 (``001`` section 3) from one or more searches' summary.json.
+"""Figures 1 and 2 of "Batch normalization has multiple benefits" (section 3) from one or more searches'
+summary.json.
 
 ``performance.png``: the optimal test accuracy and training loss (mean ± std of the best k) vs
 batch size (Figure 1). ``optimal_lr.png``: the learning rate behind each, on log2-log2 axes

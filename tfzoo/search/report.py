@@ -1,4 +1,5 @@
-"""A search's files (``001`` section 3 protocol): search.json, trials.csv, summary.json, summary.md.
+"""A search's files (the protocol of "Batch normalization has multiple benefits", section 3):
+search.json, trials.csv, summary.json, summary.md.
 
 Every file is written to a temporary name and renamed, so a reader never sees half of one.
 ``search.json`` is the search's identity (grid + training configuration, not ``best``): a later
@@ -49,7 +50,7 @@ def check_search(directory, search):
                 )
         elif old != new:
             raise ValueError(f"{directory} holds a search with {key}={old!r}, not {new!r}; use a new --output_dir.")
-    check_same_kernels(previous.get("onednn"), f"the search in {directory}")  # searches before 2026-12: not recorded
+    check_same_kernels(previous.get("onednn"), f"the search in {directory}")  # older searches: not recorded
 
 
 def write_search(directory, search):

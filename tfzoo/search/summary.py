@@ -1,4 +1,5 @@
-"""The mean of the best k of n runs, and the optimal learning rate at each batch size (``001`` section 3).
+"""The mean of the best k of n runs, and the optimal learning rate at each batch size ("Batch normalization
+has multiple benefits", section 3).
 
 "At each batch size, we train the network 15 times for a range of learning rates on a logarithmic
 grid, and we independently measure the mean and standard deviation of the best 12 runs on both

@@ -1,4 +1,5 @@
-"""The paper's training protocol (``001`` section 3): SGD + momentum, L2, schedules, ghost batches.
+"""The training protocol of "Batch normalization has multiple benefits" (section 3): SGD + momentum, L2,
+schedules, ghost batches.
 
 Names are imported on first use, so that ``tfzoo.training.schedules`` (Keras only; imported by
 ``import tfzoo`` to register the schedule saved inside every ``model.keras``) does not pull in

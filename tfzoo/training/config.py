@@ -13,7 +13,8 @@ from tfzoo.training.schedules import SCHEDULES
 
 @dataclasses.dataclass
 class TrainConfig:
-    """One training run. Defaults are ``001`` section 3's protocol for ZeroInit WRN-16-4 on CIFAR-10."""
+    """One training run. Defaults are the protocol of "Batch normalization has multiple benefits"
+    (section 3) for ZeroInit WRN-16-4 on CIFAR-10."""
 
     dataset: str = "cifar10"
     data_dir: str | None = None

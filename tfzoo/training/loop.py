@@ -160,8 +160,7 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
             metrics=recipe_metrics(spec.num_classes),
         )
         # Built here, not inside the first traced train step: variables created there (these, and
-        # metrics given by name) make TensorFlow trace the step a second time (both together: 6.9 s
-        # -> 4.4 s for a 2-step WRN-10-1 run).
+        # metrics given by name) make TensorFlow trace the step a second time.
         model.optimizer.build(model.trainable_variables)
         if path is not None:
             history = checkpoints.restore(model, path)["history"]
@@ -229,8 +228,9 @@ def _train(config, spec, strategy, accumulation, *, out, write_dir, started, cal
 
 
 def _final_metrics(model, test_ds, train_ds):
-    """Test metrics, and the training loss on un-augmented training data (``train_ds``) as
-    ``001`` reports it: cross-entropy plus the L2 penalty, with dropout off."""
+    """Test metrics, and the training loss on un-augmented training data (``train_ds``) as "Batch
+    normalization has multiple benefits" reports it: cross-entropy plus the L2 penalty, with dropout
+    off."""
     test = model.evaluate(test_ds, return_dict=True, verbose=0)
     train = model.evaluate(train_ds, return_dict=True, verbose=0)
     l2 = float(sum(np.asarray(loss) for loss in model.losses)) if model.losses else 0.0

@@ -1,4 +1,5 @@
-"""The metrics every run reports (``001`` section 3 reports top-1 test accuracy and the training loss)."""
+"""The metrics every run reports ("Batch normalization has multiple benefits", section 3, reports top-1
+test accuracy and the training loss)."""
 
 import keras
 

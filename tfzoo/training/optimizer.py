@@ -6,9 +6,10 @@ import keras
 def add_l2(model, coefficient):
     """Adds ``coefficient / 2 * sum(w ** 2)`` over every conv and dense kernel to the loss.
 
-    The gradient is then ``coefficient * w``, the usual meaning of "L2 5e-4" (``001``
-    section 3). Biases, normalization parameters and the scalar multipliers and biases are
-    not regularised. Returns the number of regularised kernels.
+    The gradient is then ``coefficient * w``, the usual meaning of "L2 5e-4"
+    ("Batch normalization has multiple benefits", section 3). Biases, normalization parameters
+    and the scalar multipliers and biases are not regularised. Returns the number of regularised
+    kernels.
     """
     if coefficient < 0:
         raise ValueError(f"The L2 coefficient must be >= 0. Received: weight_decay={coefficient}")
@@ -26,9 +27,9 @@ def add_l2(model, coefficient):
 def accumulation_steps(batch_size, ghost_batch_size, normalization):
     """How many ghost batches one update accumulates.
 
-    Ghost BN: B / G micro-batches of G, each normalised on its own, one update of batch B
-    (``001`` section 3). No normalization: the same split is exact and saves memory. Plain BN
-    normalises over the whole batch, so it takes one step of B.
+    Ghost BN: B / G micro-batches of G, each normalised on its own, one update of batch B ("Batch
+    normalization has multiple benefits", section 3). No normalization: the same split is exact and
+    saves memory. Plain BN normalises over the whole batch, so it takes one step of B.
     """
     if batch_size < 1 or ghost_batch_size < 1:
         raise ValueError(f"batch sizes must be >= 1. Received: batch_size={batch_size}, ghost_batch_size={ghost_batch_size}")
