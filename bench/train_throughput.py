@@ -58,8 +58,6 @@ from bench.train_plan import (TF_KERNELS, TORCH_PRECISIONS, check_targets, kerne
                               ratios_by_round, ratios_by_step, run_name, torch_unavailable)
 from recipes import ONEDNN_ENV
 
-CIFAR10_SUBSET = "../shared/data/cifar10-subset"
-
 
 OVER_PEAK = ("over 100 % of the matmul peak: direct-convolution FLOPs are counted, and the kernels did fewer "
              "multiplications (Winograd or similar)")
@@ -305,7 +303,8 @@ def parse_args(argv=None):
              "(all runs alive at once, one step each in turn; adds step-by-step paired ratios)")
     add("--threads", type=int, default=0, help="intra-op threads for TensorFlow and PyTorch (0: their defaults)")
     add("--peak_size", type=int, default=2048, help="matmul side for the peak GFLOP/s (0: skip)")
-    add("--data_dir", default=CIFAR10_SUBSET, help="CIFAR-10 release for the pipeline figure of --compare")
+    add("--data_dir", default=None,
+        help="CIFAR-10 release for the pipeline figure of --compare (default: $TFZOO_DATA_DIR, then TFDS)")
     add("--run", default=None, help="internal: time one 'framework,precision,normalization,init' run here")
     add("--serve", action="store_true", help="internal, with --run: time one step per 'step' line read from stdin")
     add("--seed", type=int, default=0)
@@ -423,6 +422,11 @@ def main(argv=None):
         if not args.native_bf16:
             print("target bf16: not timed, this CPU has no native bf16 (avx512_bf16, amx_bf16, aarch64 bf16)")
     return common.print_result(output)
+
+
+def run():
+    """The console script ``tfzoo-bench`` (setup.cfg): ``main`` without returning its result as an exit code."""
+    main()
 
 
 if __name__ == "__main__":

@@ -40,5 +40,10 @@ def main(argv):
         f"test accuracy {r['test_accuracy']:.4f}, test loss {r['test_loss']:.4f}, train loss {r['train_loss']:.4f}"))
 
 
-if __name__ == "__main__":
+def run():
+    """The console script (setup.cfg): ``python -m`` of this module."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

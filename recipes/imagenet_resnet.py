@@ -12,7 +12,8 @@ ILSVRC2012_img_val.tar (prepared once; docs/data.md, "ImageNet"). The paper sear
 rate per batch size and method (one run per point); ``--lr`` defaults to 0.1 x batch_size / 256.
 The paper does not state its ImageNet L2 coefficient; ``--weight_decay`` keeps section 3's 5e-4.
 Every training flag of ``recipes.cifar_wrn`` applies (``--strategy`` for several GPUs or a TPU).
-Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged.
+Exit codes: 0 done, 1 a full or read-only --output_dir, 2 bad flag or data, or --output_dir in use
+(nothing written: the data is checked first), 3 diverged; docs/guarantees.md says what survives what.
 """
 
 from absl import flags

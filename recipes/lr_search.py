@@ -18,8 +18,9 @@ command with KERASTUNER_TUNER_ID (chief, tuner0, ...), KERASTUNER_ORACLE_IP, KER
 Measured here (2 CPU cores): the 6-trial search of tests/recipes/test_lr_search.py (WRN-10-1, 256
 CIFAR-10-subset images, 1 epoch, batch 64, lr 2^-5, 2^-4, 2^8 x 2 runs; 2^8 diverges) takes 35 s;
 its test accuracy is near chance (8-11 %) after so short a budget, as expected.
-Exit codes: 0 done; 1 some trials failed (run again to retry them) or a data error mid-search;
-2 bad flag (one ``error:`` line, nothing written).
+Exit codes: 0 done; 1 some trials failed (run again to retry them), a data error mid-search, or a
+read-only or full --output_dir; 2 bad flag or data, or --output_dir in use by another search (one
+``error:`` line, nothing written: both splits of the data are read and checked first).
 """
 
 import dataclasses
@@ -112,22 +113,43 @@ def _base_config():
     return train_flags.config_from_flags(FLAGS.model, output_dir=FLAGS.output_dir)
 
 
+def _same_data_dir_as_before(base):
+    """``base`` with the ``data_dir`` spelling of the search already in --output_dir where both name
+    one folder (``x``, ``x/``, ``./x``): search.json is compared as written."""
+    import json
+
+    from tfzoo.training.loop import same_data_dir
+
+    try:
+        previous = json.loads((Path(FLAGS.output_dir) / "search.json").read_text())["config"]["data_dir"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return base  # no search there yet, or not one check_search will accept: it says why
+    if previous != base.data_dir and same_data_dir(previous, base.data_dir):
+        return dataclasses.replace(base, data_dir=previous)
+    return base
+
+
 def _prepare(batch_sizes, exponents):
     """Validates every trial's TrainConfig, the directory and the data, before anything is written."""
-    from tfzoo.data import DataError, load_arrays
+    from tfzoo.data import DataError
     from tfzoo.search import Grid, report
+    from tfzoo.training import lock
+    from tfzoo.training.loop import load_training_data
 
     try:
         grid = Grid(tuple(batch_sizes), tuple(exponents), FLAGS.runs)
     except ValueError as error:
         train_flags.fail(error)
-    base = _base_config()
+    base = _same_data_dir_as_before(_base_config())
     for spec in grid.trials()[:: grid.runs]:  # the runs of a point differ only in their seed
-        train_flags.check_or_exit(dataclasses.replace(base, batch_size=spec.batch_size, lr=spec.lr))
+        train_flags.check_or_exit(dataclasses.replace(base, batch_size=spec.batch_size, lr=spec.lr), check_lock=False)
     search = report.search_identity(FLAGS.model, grid, base)
     try:
         report.check_search(FLAGS.output_dir, search)
-        load_arrays(base.dataset, "test", base.data_dir)
+        if role() != "worker":  # workers train in the folder the chief holds
+            lock.check_free(FLAGS.output_dir)
+        # Both splits, read and checked as every trial will, before search.json or the tuner's state exists.
+        load_training_data(dataclasses.replace(base, batch_size=max(grid.batch_sizes)))
     except (ValueError, DataError, OSError) as error:
         train_flags.fail(error)
     return grid, base, search
@@ -135,11 +157,28 @@ def _prepare(batch_sizes, exponents):
 
 def search_main():
     checked = _check_flags()  # before importing TensorFlow
+    grid, base, search = _prepare(*checked)
+    out = Path(FLAGS.output_dir)
+    if role() == "worker":
+        return _search(grid, base, search, out)
+    from tfzoo.training import lock
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with lock.hold(out):  # one search per folder; a second one exits 2 naming this one
+            return _search(grid, base, search, out)
+    except lock.FolderInUse as error:
+        train_flags.fail(error)
+    except OSError as error:  # a read-only or full folder: the files written so far are whole
+        train_flags.fail(f"{error} (output_dir {out}: fix this and run the same command again to resume)",
+                         cli.EXIT_FAILED)
+
+
+def _search(grid, base, search, out):
+    """The search and its report, once checked (and on the chief, holding ``out``)."""
     from tfzoo.search import plots
     from tfzoo.search.tuner import search_and_report
 
-    grid, base, search = _prepare(*checked)
-    out = Path(FLAGS.output_dir)
     if role() != "worker":
         cli.write_flagfile(out)  # checked: the search starts; --flagfile=out/flagfile.txt repeats it
     print(f"{role()}: {len(grid)} trials ({len(grid.batch_sizes)} batch sizes x {len(grid.lr_exponents)} "
@@ -199,5 +238,10 @@ def main(argv):
     search_main()
 
 
-if __name__ == "__main__":
+def run():
+    """The console script (setup.cfg): ``python -m`` of this module."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

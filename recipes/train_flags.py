@@ -91,11 +91,12 @@ def is_chief(config):
     return distribute.is_chief(distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices))
 
 
-def check_or_exit(config):
+def check_or_exit(config, check_lock=True):
     """Validates ``config`` (see ``TrainConfig.validate``) and that its ``output_dir`` holds no other
-    run, sets up its tf.distribute strategy and checks that the batch splits over its replicas;
-    returns the dataset spec, or exits 2."""
+    run and (``check_lock``) is not in use by one, sets up its tf.distribute strategy and checks that
+    the batch splits over its replicas; returns the dataset spec, or exits 2."""
     from tfzoo import distribute
+    from tfzoo.training import lock
     from tfzoo.training.determinism import make_deterministic
     from tfzoo.training.loop import check_resumable
 
@@ -105,6 +106,8 @@ def check_or_exit(config):
         make_deterministic(config.strategy)  # before the strategy starts TensorFlow's runtime
         strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
         config.accumulation(strategy.num_replicas_in_sync)
+        if check_lock and distribute.is_chief(strategy):
+            lock.check_free(config.output_dir)  # a folder another run is writing to: fail before reading data
         return spec
     except ValueError as error:
         fail(error)
@@ -118,14 +121,19 @@ def train_and_report(config, *, export=None, summary=None):
 
     from tfzoo.data import DataError
     from tfzoo.training import EXIT_DIVERGED, train
+    from tfzoo.training.checkpoints import CheckpointError
+    from tfzoo.training.lock import FolderInUse
 
     check_or_exit(config)
     if export and Path(export).exists():
         fail(f"--export={export} already exists; choose a new folder")
     try:
         results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)])
-    except DataError as error:
+    except (DataError, CheckpointError, FolderInUse) as error:
         fail(error)
+    except OSError as error:  # a read-only or full output folder: every file there is whole, old or new
+        fail(f"{error} (output_dir {config.output_dir}: fix this and run the same command again to resume)",
+             cli.EXIT_FAILED)
     out = config.output_dir
     if results["diverged"]:
         at = results["diverged_at"]

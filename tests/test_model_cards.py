@@ -11,9 +11,11 @@ def _entries():
     return [pretrained.info(name) for name in pretrained.names()]
 
 
-def test_docs_pretrained_md_holds_the_registry_cards():
+def test_docs_and_readme_hold_the_registry_cards_and_table():
     text = (REPO / "docs" / "pretrained.md").read_text()
     assert model_cards.cards_markdown(_entries()) in text, "stale model cards: run python -m export.model_cards"
+    readme = (REPO / "README.md").read_text()
+    assert model_cards.readme_table(_entries()) in readme, "stale README table: run python -m export.model_cards"
 
 
 def test_a_card_says_what_the_entry_says():

@@ -122,3 +122,21 @@ def test_svhn_mat(tmp_path):
     (tmp_path / "test_32x32.mat").write_bytes(b"MATLAB 5.0 truncated")
     with pytest.raises(DataError, match="test_32x32.mat: truncated or corrupt .mat file"):
         load_arrays("svhn", "test", data_dir=tmp_path)
+
+
+def test_given_data_dir_that_does_not_exist_is_an_error(tmp_path, monkeypatch, cifar_batches_dir, copy_tree):
+    """Even where $TFZOO_DATA_DIR or a system folder holds the dataset: a --data_dir given is never ignored."""
+    copy_tree(cifar_batches_dir, tmp_path / "env" / "cifar-10-batches-py")
+    monkeypatch.setenv(sources.ENV_VAR, str(tmp_path / "env"))
+    with pytest.raises(DataError, match=rf"^data_dir={tmp_path}/typo does not exist \(resolved: {tmp_path}/typo\)"):
+        load_arrays("cifar10", "test", data_dir=tmp_path / "typo")
+    with pytest.raises(DataError, match="^data_dir is empty: pass the folder"):
+        load_arrays("cifar10", "test", data_dir="")
+
+
+def test_given_data_dir_without_the_release_is_not_replaced_by_the_system_copy(tmp_path, fashion_dir):
+    """Debian's Fashion-MNIST was read instead of an empty or wrong --data_dir, and the run exited 0."""
+    with pytest.raises(DataError, match=rf"no fashion_mnist 'test' data found: looked in {tmp_path}/fashion_mnist, "
+                                        rf"{tmp_path}/fashion-mnist, {tmp_path} and TFDS \(data_dir={tmp_path}\)"):
+        load_arrays("fashion_mnist", "test", data_dir=tmp_path)
+    assert len(load_arrays("fashion_mnist", "test", max_examples=3)[1]) == 3  # without data_dir: the system copy

@@ -1,6 +1,7 @@
 """The paper's protocol: schedule values, ghost-batch accumulation, L2, training on real data."""
 
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -168,7 +169,8 @@ def test_checkpoints_written_with_other_kernels_are_refused(tmp_path):
     checkpoints = tmp_path / "run" / "checkpoints"
     checkpoints.mkdir(parents=True)
     (tmp_path / "run" / "config.json").write_text(config.to_json())
-    (checkpoints / "epoch_0001.keras").write_bytes(b"")
+    with zipfile.ZipFile(checkpoints / "epoch_0001.keras", "w") as archive:  # intact to checkpoints.latest
+        archive.writestr("model.weights.h5", b"weights")
     other = not onednn_enabled()
     state = {"epoch": 1, "history": [], "seed_states": []}
     (checkpoints / "epoch_0001.json").write_text(json.dumps({**state, "onednn": other}))

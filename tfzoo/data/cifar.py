@@ -43,7 +43,11 @@ def _read_batch(path, spec, label_key):
         raise DataError(f"{path}: 'data' must be uint8 [N, {3 * _SIDE**2}], got {described}")
     if not isinstance(labels, (list, np.ndarray)) or not all(isinstance(y, (int, np.integer)) for y in labels):
         raise DataError(f"{path}: {label_key.decode()!r} must be a list of integers")
-    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    try:
+        labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    except OverflowError:
+        raise DataError(f"{path}: {label_key.decode()!r} holds an integer beyond int64 (labels must lie in "
+                        f"[0, {spec.num_classes}))") from None
     if len(labels) != len(data):
         raise DataError(f"{path}: {len(data)} images but {len(labels)} labels")
     images = data.reshape(-1, 3, _SIDE, _SIDE).transpose(0, 2, 3, 1)

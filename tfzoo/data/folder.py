@@ -4,7 +4,7 @@
 Classes are the sub-folder names of ``train/``, sorted (label i is the i-th name); ``test/``
 may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
 files are ignored). The images keep their own size when they all share one; otherwise every
-image is resized (bilinear) to the most common size among the training images. Channels: 1
+image is resized (bilinear, Pillow) to the most common size among the training images. Channels: 1
 when every training image is grayscale, else 3. The per-channel mean and standard deviation
 of the training images become the data set's normalization, as the release statistics do
 for the built-in data sets (``specs.py``).
@@ -108,30 +108,45 @@ def _read(root, listing):
 
 
 def _decode(path):
-    """uint8 [H, W, 1 or 3] of one image file; DataError naming the file if it cannot be decoded."""
-    import tensorflow as tf
+    """uint8 [H, W, 1 or 3] of one image file; DataError naming the file if it cannot be decoded.
+
+    Decoded with Pillow, not TensorFlow: a run validates its data before it sets TensorFlow's
+    threads for determinism, which TensorFlow ops would start too early."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
-        image = tf.io.decode_image(tf.io.read_file(str(path)), expand_animations=False).numpy()
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError) as error:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("L", "LA", "I", "I;16", "1", "P") and not _has_colour(image):
+                array = np.asarray(image.convert("L"))[..., None]
+            else:
+                array = np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         message = " ".join(str(error).split())[:200]
-        raise DataError(f"{path} cannot be read as an image: {message}") from None
-    if image.shape[-1] == 4:  # drop alpha
-        image = image[..., :3]
-    if image.shape[-1] == 2:  # grayscale + alpha
-        image = image[..., :1]
-    return image
+        raise DataError(f"{path} cannot be read as an image: {type(error).__name__}: {message}") from None
+    return array.astype(np.uint8)
+
+
+def _has_colour(image):
+    """Whether a palette image uses colours (a grayscale palette stays one channel)."""
+    if image.mode != "P":
+        return False
+    rgb = np.asarray(image.convert("RGB"))
+    return not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
 def _stack(items, size, channels):
-    import tensorflow as tf
+    from PIL import Image
 
     images = []
     for image, _ in items:
         if image.shape[-1] != channels:
             image = np.repeat(image, 3, axis=-1)  # grayscale among colour images
         if image.shape[:2] != size:
-            image = np.clip(np.round(tf.image.resize(image, size, method="bilinear").numpy()), 0, 255).astype(np.uint8)
+            mode = "L" if image.shape[-1] == 1 else "RGB"
+            resized = Image.fromarray(image[..., 0] if mode == "L" else image, mode).resize(
+                (size[1], size[0]), Image.Resampling.BILINEAR)
+            image = np.asarray(resized).reshape(size[0], size[1], image.shape[-1])
         images.append(image)
     labels = np.array([label for _, label in items], np.int64)
     return np.stack(images).astype(np.uint8), labels

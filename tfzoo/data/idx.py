@@ -5,6 +5,8 @@ An IDX file is a big-endian header, magic ``2051`` (uint8, 3 dims) for images or
 """
 
 import gzip
+import math
+import os
 import zlib
 
 import numpy as np
@@ -26,22 +28,39 @@ def read_idx_pair(paths, spec, max_examples=None):
 
 
 def _read_idx(path, magic, ndim):
-    opener = gzip.open if str(path).endswith(".gz") else open
+    header_size = 4 + 4 * ndim
+    gzipped = str(path).endswith(".gz")
     try:
-        with opener(path, "rb") as f:
-            content = f.read()
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            header = f.read(header_size)
+            if len(header) < header_size:
+                raise DataError(f"{path}: {len(header)} bytes, too short for an IDX header")
+            found_magic, *dims = np.frombuffer(header, dtype=">u4").tolist()
+            if found_magic != magic:
+                raise DataError(f"{path}: IDX magic {found_magic}, expected {magic}")
+            expected = math.prod(dims)  # Python integers: no int64 overflow
+            if not gzipped and os.fstat(f.fileno()).st_size - header_size != expected:
+                found = os.fstat(f.fileno()).st_size - header_size
+                raise DataError(f"{path}: header says {' x '.join(map(str, dims))} = {expected} bytes of data, "
+                                f"found {found} (truncated or corrupt)")
+            content = _read_at_most(f, expected + 1)  # a gzip stream's true length shows only as it inflates
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: truncated or corrupt file ({e})") from None
-    header_size = 4 + 4 * ndim
-    if len(content) < header_size:
-        raise DataError(f"{path}: {len(content)} bytes, too short for an IDX header")
-    found_magic, *dims = np.frombuffer(content, dtype=">u4", count=1 + ndim).tolist()
-    if found_magic != magic:
-        raise DataError(f"{path}: IDX magic {found_magic}, expected {magic}")
-    expected = int(np.prod(dims))
-    if len(content) - header_size != expected:
+    if len(content) != expected:
         raise DataError(
             f"{path}: header says {' x '.join(map(str, dims))} = {expected} bytes of data, "
-            f"found {len(content) - header_size} (truncated or corrupt)"
+            f"found {len(content) if len(content) <= expected else 'more'} (truncated or corrupt)"
         )
-    return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(dims)
+    return np.frombuffer(content, dtype=np.uint8).reshape(dims)
+
+
+def _read_at_most(f, limit, chunk=1 << 22):
+    """Up to ``limit`` bytes of ``f``, read in chunks: memory grows with the data, not with ``limit``."""
+    parts, size = [], 0
+    while size < limit:
+        part = f.read(min(chunk, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)

@@ -4,9 +4,19 @@ A pickle can call any importable function. The CIFAR files need only builtins an
 plain numeric numpy arrays, so every global is refused except the four that rebuild
 such arrays, and those map to stand-ins here: numpy's own reconstructors never see
 the file's data, and arrays are rebuilt with ``np.frombuffer`` from a checked dtype.
+
+A pickle also declares sizes, and CPython's unpickler allocates what an opcode declares
+before reading it: 22 bytes claiming a 2^62-byte buffer raise ``MemoryError``, and a memo
+index of 2^32 - 1 asks for a 32 GiB table. So every opcode is first parsed (``pickletools``),
+which checks each declared length against the bytes that follow it; frames must fit in the
+file, and a memo index may not exceed the number of opcodes before it. Only then is the file
+unpickled.
 """
 
+import io
+import math
 import pickle
+import pickletools
 
 import numpy as np
 
@@ -51,7 +61,7 @@ class _Array:
             raise _Refused("array state that is not numeric bytes")
         if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
             raise _Refused(f"array shape {shape!r}")
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)  # Python integers: a product that overflows int64 cannot wrap to len(data)
         if count * dtype.dtype.itemsize != len(data):
             raise _Refused(f"array of shape {tuple(shape)} with {len(data)} bytes of data")
         order = "F" if fortran_order else "C"
@@ -98,15 +108,35 @@ def _unwrap(value):
     return value
 
 
+_MEMO_PUTS = ("PUT", "BINPUT", "LONG_BINPUT")
+
+
+def _check_sizes(content):
+    """Parses every opcode of the pickle ``content`` without building anything; ValueError at the
+    first length, frame or memo index the file cannot back with its own bytes."""
+    for count, (opcode, arg, position) in enumerate(pickletools.genops(content), 1):  # checks declared lengths
+        if opcode.name == "FRAME" and arg > len(content) - position:
+            raise ValueError(f"a frame of {arg} bytes at byte {position}, past the end of the {len(content)}-byte file")
+        # A pickler numbers memo entries from 0 (Python 3) or 1 (Python 2's cPickle), one per opcode at most.
+        if opcode.name in _MEMO_PUTS and not (isinstance(arg, int) and 0 <= arg <= count):
+            raise ValueError(f"memo index {arg!r} at byte {position}, opcode {count} of the file")
+
+
 def load_pickle_dict(path):
     """The dict pickled in ``path`` (keys as bytes), with numpy arrays; ``DataError`` otherwise."""
     try:
         with open(path, "rb") as f:
-            obj = _RestrictedUnpickler(f, encoding="bytes").load()
+            content = f.read()
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
+    try:
+        _check_sizes(content)
+        obj = _RestrictedUnpickler(io.BytesIO(content), encoding="bytes").load()
     except _Refused as e:
         raise DataError(f"{path}: {e}; not reading this file") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+            OverflowError) as e:
+        reason = " ".join(str(e).split())[:300] or type(e).__name__
         raise DataError(f"{path}: truncated or corrupt pickle ({reason})") from None
     if not isinstance(obj, dict):
         raise DataError(f"{path}: expected a pickled dict, found {type(obj).__name__}")

@@ -2,8 +2,10 @@
 
 Sources, first match wins:
 
-1. ``data_dir``: the official release as users keep it (see ``releases.RELEASES``);
-2. ``$TFZOO_DATA_DIR`` (same layout), then system folders: Debian's
+1. ``data_dir``: the official release as users keep it (see ``releases.RELEASES``). A
+   ``data_dir`` that is given is the only folder looked in: one that does not exist is an
+   error, and one without the release is never silently replaced by another copy;
+2. without ``data_dir``: ``$TFZOO_DATA_DIR`` (same layout), then system folders: Debian's
    ``dataset-fashion-mnist`` package installs Fashion-MNIST in
    ``/usr/share/datasets/fashion-mnist``;
 3. TFDS (``tfds.load``) with ``data_dir``: a prepared copy, else a download. Offline,
@@ -60,8 +62,7 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
     if max_examples is not None and (not isinstance(max_examples, int) or isinstance(max_examples, bool)
                                      or max_examples < 1):
         raise DataError(f"max_examples must be a positive integer or None, got {max_examples!r}")
-    if data_dir is not None and Path(data_dir).expanduser().is_file():
-        raise DataError(f"data_dir={data_dir} is a file: extract the release (tar -xzf) and pass its folder")
+    _check_data_dir(data_dir)
     release = RELEASES[name]
     folders = _candidate_folders(name, data_dir)
     for folder in folders:
@@ -90,12 +91,27 @@ def load_class_names(name, data_dir=None):
     return spec.class_names
 
 
+def _check_data_dir(data_dir):
+    """DataError unless ``data_dir`` is None or names an existing folder."""
+    if data_dir is None:
+        return
+    if not str(data_dir).strip():
+        raise DataError("data_dir is empty: pass the folder holding the dataset's release files, or leave it out")
+    path = Path(data_dir).expanduser()
+    if path.is_file():
+        raise DataError(f"data_dir={data_dir} is a file: extract the release (tar -xzf) and pass its folder")
+    if not path.is_dir():
+        raise DataError(f"data_dir={data_dir} does not exist (resolved: {path.resolve()}); pass the folder "
+                        "holding the dataset's release files")
+
+
 def _candidate_folders(name, data_dir):
     release = RELEASES[name]
+    if data_dir:  # the folder the user named, and no other: never silently a copy from elsewhere
+        return list(dict.fromkeys(release.folders(os.path.expanduser(data_dir))))
     folders = []
-    for root in (data_dir, os.environ.get(ENV_VAR)):
-        if root:
-            folders += release.folders(os.path.expanduser(root))
+    if os.environ.get(ENV_VAR):
+        folders += release.folders(os.path.expanduser(os.environ[ENV_VAR]))
     folders += [Path(folder) for folder in SYSTEM_FOLDERS.get(name, ())]
     return list(dict.fromkeys(folders))
 

@@ -1,8 +1,17 @@
-"""Per-epoch checkpoints that make a killed run resume exactly where it stopped."""
+"""Per-epoch checkpoints that make a killed run resume exactly where it stopped.
+
+A checkpoint is ``epoch_NNNN.keras`` (weights and optimizer state) and ``epoch_NNNN.json`` (the
+history, dropout RNG states, CPU kernels), the ``.json`` written last: a ``.keras`` without its
+``.json`` is an unfinished checkpoint and is skipped. A damaged one (a zero-byte or truncated
+``.keras``, an unreadable ``.json``: a full disk, a copy cut short) is skipped with a warning naming
+the file, and the run resumes from the newest intact one; if none is intact, ``CheckpointError``.
+"""
 
 import json
 import re
+import sys
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -18,15 +27,78 @@ def _seed_generators(model):
     return [layer.seed_generator for layer in model.layers if getattr(layer, "seed_generator", None) is not None]
 
 
-def latest(directory):
-    """(epoch, path) of the newest complete checkpoint in ``directory``, or (0, None)."""
+class CheckpointError(ValueError):
+    """Every checkpoint of a run is damaged: nothing to resume from. The message names the file."""
+
+
+def _complete(directory):
+    """[(epoch, path)] of the checkpoints in ``directory`` that have their ``.json``, newest first."""
     found = []
     if Path(directory).is_dir():
         for path in Path(directory).iterdir():
             match = _NAME.match(path.name)
             if match and path.with_suffix(".json").exists():
                 found.append((int(match.group(1)), path))
-    return max(found) if found else (0, None)
+    return sorted(found, reverse=True)
+
+
+def damage(path, epoch=None):
+    """Why the checkpoint ``path`` cannot be resumed from ("FILE (reason)"), or None if it is intact.
+
+    Reads the ``.json`` and checks the ``.keras`` zip's directory and CRCs (one read of the file),
+    without building a model.
+    """
+    path = Path(path)
+    state_path = path.with_suffix(".json")
+    try:
+        state = json.loads(state_path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return f"{state_path} ({_reason(error, state_path)})"
+    if not (isinstance(state, dict) and isinstance(state.get("history"), list)
+            and isinstance(state.get("seed_states"), list) and isinstance(state.get("epoch"), int)):
+        return f"{state_path} (no epoch, history and seed_states in it)"
+    if epoch is not None and state["epoch"] != epoch:
+        return f"{state_path} (holds the state of epoch {state['epoch']}, not {epoch})"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "model.weights.h5" not in archive.namelist():
+                return f"{path} (no model.weights.h5 inside)"
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
+        return f"{path} ({_reason(error, path)})"
+    return f"{path} ({bad} fails its CRC check)" if bad else None
+
+
+def _reason(error, path):
+    size = path.stat().st_size if path.is_file() else None
+    if size == 0:
+        return "0 bytes"
+    text = " ".join(str(error).split())[:200]
+    return f"{type(error).__name__}: {text} ({size} bytes)" if size is not None else f"{type(error).__name__}: {text}"
+
+
+def latest(directory, warn=True):
+    """(epoch, path) of the newest intact checkpoint in ``directory``, or (0, None) if there is none.
+
+    Damaged ones newer than it are skipped with one warning line each on stderr (``warn``);
+    CheckpointError if there are checkpoints and every one is damaged.
+    """
+    damaged = []
+    for epoch, path in _complete(directory):
+        reason = damage(path, epoch)
+        if reason is None:
+            if warn:
+                for skipped in damaged:
+                    print(f"warning: damaged checkpoint {skipped}; resuming from {path.name} instead",
+                          file=sys.stderr, flush=True)
+            return epoch, path
+        damaged.append(reason)
+    if damaged:
+        raise CheckpointError(
+            f"damaged checkpoint {damaged[0]}, and no earlier checkpoint in {directory} is intact; "
+            f"delete {directory} to start the run over"
+        )
+    return 0, None
 
 
 def written_with_onednn(path):
@@ -36,7 +108,12 @@ def written_with_onednn(path):
 
 def restore(model, path):
     """Loads weights, optimizer state and dropout RNG states saved by ``EpochCheckpoint``."""
-    model.load_weights(path)
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:  # damage ``damage`` cannot see
+        reason = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+        raise CheckpointError(f"checkpoint {path} cannot be loaded ({reason}); delete it to resume from the one "
+                              "before") from None
     state = json.loads(Path(path).with_suffix(".json").read_text())
     generators = _seed_generators(model)
     if len(generators) != len(state["seed_states"]):
@@ -48,8 +125,9 @@ def restore(model, path):
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json``
-    (history so far, dropout RNG states, the CPU kernels), each to a temporary name then renamed; keeps the
-    last ``keep``. The ``.json`` is written last, so its presence marks a complete checkpoint."""
+    (history so far, dropout RNG states, the CPU kernels), each to a unique temporary name, fsynced,
+    then renamed (``outputs.save_model_atomic``); keeps the last ``keep``. The ``.json`` is written
+    last, so its presence marks a complete checkpoint."""
 
     def __init__(self, directory, keep=2, initial_history=None):
         super().__init__()

@@ -1,5 +1,6 @@
 """The fit loop: data -> model -> SGD with the paper's schedule -> checkpoints -> results."""
 
+import contextlib
 import json
 import os
 import platform
@@ -15,7 +16,7 @@ import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.precision import cpu_flags, cpu_warning, gpu_capabilities, precision_scope, resolve_precision, wrap_optimizer
-from tfzoo.training import checkpoints, outputs
+from tfzoo.training import checkpoints, lock, outputs
 from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.metrics import recipe_metrics
@@ -59,21 +60,35 @@ class _Checkpoint(checkpoints.EpochCheckpoint):
 _LOCATION_FIELDS = ("output_dir", "tpu")
 
 
+def same_data_dir(a, b):
+    """Whether two ``data_dir`` values name one folder: ``x``, ``x/``, ``./x`` and its absolute path do."""
+    if not a or not b:
+        return not a and not b
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
 def check_resumable(output_dir, config):
-    """Raises ValueError if ``output_dir`` holds a run with another configuration, or checkpoints
-    written with other CPU kernels (``determinism.check_same_kernels``)."""
+    """Raises ValueError if ``output_dir`` holds a run with another configuration (``data_dir``
+    compared as a resolved path), or checkpoints written with other CPU kernels
+    (``determinism.check_same_kernels``); ``checkpoints.CheckpointError`` if every checkpoint there
+    is damaged."""
     saved = Path(output_dir) / "config.json"
     if not saved.exists():
         return
-    previous = {**TrainConfig().to_dict(), **json.loads(saved.read_text())}  # fields added since: defaults
-    changed = {k: (previous[k], v) for k, v in config.to_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS}
+    try:
+        previous = {**TrainConfig().to_dict(), **json.loads(saved.read_text())}  # fields added since: defaults
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"output_dir {output_dir}: {saved} is not a run's configuration ({error}); "
+                         "use a new --output_dir or delete the old one.") from None
+    changed = {k: (previous[k], v) for k, v in config.to_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS
+               and not (k == "data_dir" and same_data_dir(previous[k], v))}
     if changed:
         key, (old, new) = sorted(changed.items())[0]
         raise ValueError(
             f"output_dir {output_dir} holds a run with {key}={old!r}, not {new!r}; "
             "use a new --output_dir or delete the old one."
         )
-    _, path = checkpoints.latest(Path(output_dir) / "checkpoints")
+    _, path = checkpoints.latest(Path(output_dir) / "checkpoints", warn=False)
     if path is not None:
         check_same_kernels(checkpoints.written_with_onednn(path), f"output_dir {output_dir} (checkpoint {path.name})")
 
@@ -120,27 +135,67 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
         if warning:
             logging.warning(warning)
     chief = distribute.is_chief(strategy)
-    if chief:
-        out.mkdir(parents=True, exist_ok=True)
-        outputs.write_text_atomic(out / "config.json", config.to_json())
-        (out / "results.json").unlink(missing_ok=True)
-    with distribute.writable_dir(out, chief) as write_dir:
-        return _train(config, spec, strategy, accumulation, out=out, write_dir=Path(write_dir), started=started,
-                      callbacks=callbacks, verbose=verbose, reproducible=reproducible, precision=precision)
-
-
-def _train(config, spec, strategy, accumulation, *, out, write_dir, started, callbacks, verbose, reproducible,
-           precision):
-    """``train`` after the checks: reads checkpoints from ``out``, writes to ``write_dir``."""
+    # Nothing is written before the data is read and checked: a run that fails on its input leaves
+    # output_dir as it found it, and the corrected command is not refused.
     keras.utils.set_random_seed(config.seed)
     start_epoch, path = checkpoints.latest(out / "checkpoints")
     distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
+    data = load_training_data(config, start_epoch)
+    run = dict(spec=spec, strategy=strategy, accumulation=accumulation, started=started, callbacks=callbacks,
+               verbose=verbose, reproducible=reproducible, precision=precision)
+    if not chief:
+        with distribute.writable_dir(out, chief) as write_dir:
+            return _train(config, data, start_epoch, path, out=out, write_dir=Path(write_dir), **run)
+    with _owned(out):
+        # No other run can write here now; one that did since the checks above may have moved on.
+        check_resumable(out, config)
+        if checkpoints.latest(out / "checkpoints", warn=False) != (start_epoch, path):
+            start_epoch, path = checkpoints.latest(out / "checkpoints", warn=False)
+            keras.utils.set_random_seed(config.seed)
+            data = load_training_data(config, start_epoch)
+        outputs.write_text_atomic(out / "config.json", config.to_json())
+        (out / "results.json").unlink(missing_ok=True)
+        return _train(config, data, start_epoch, path, out=out, write_dir=out, **run)
+
+
+def load_training_data(config, start_epoch=0):
+    """The run's datasets (``tfzoo.data.training_datasets``), read and checked: ``DataError`` if they
+    are missing or damaged, or hold less than one batch of training examples or no test example."""
     data = data_lib.training_datasets(
         config.dataset, config.data_dir, batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
         seed=config.seed, augment=config.augment(), start_epoch=start_epoch, max_train_examples=config.max_train_examples,
         validation_examples=config.validation_examples,
     )
+    where = f"{config.dataset} (data_dir={config.data_dir})"
+    if data.num_train < config.batch_size:
+        raise data_lib.DataError(f"{where}: {data.num_train} training examples, fewer than batch_size={config.batch_size}")
+    if data.num_test < 1:
+        raise data_lib.DataError(f"{where}: no examples to evaluate on")
+    return data
 
+
+@contextlib.contextmanager
+def _owned(out):
+    """Creates ``out`` if needed and holds its lock (``tfzoo.training.lock``) for the block, deleting
+    what killed writers left half-written there first. If the block fails before anything was
+    written, a folder this call created is removed again."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with lock.hold(out):
+            outputs.remove_stale_temporaries(out)
+            outputs.remove_stale_temporaries(out / "checkpoints")
+            yield
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty
+        raise
+
+
+def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out, write_dir, started, callbacks,
+           verbose, reproducible, precision):
+    """``train`` after the checks and the data: reads checkpoints from ``out``, writes to ``write_dir``."""
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
     micro_steps = accumulation if distribute.is_default(strategy) else 1

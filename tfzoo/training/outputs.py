@@ -1,9 +1,24 @@
-"""Run outputs: history.csv, the training-curve PNG, model.keras, JSON-safe results."""
+"""Run outputs: history.csv, the training-curve PNG, model.keras, JSON-safe results.
 
+Every file is written the same way: to a temporary name unique to the writer (``.NAME.<pid>.<random>.tmp``
+beside it), fsynced, renamed over ``NAME`` with ``os.replace``, and the folder fsynced. A reader, a
+crash or a kill -9 at any point sees the old file or the new one, never half of one, and two
+writers never share a temporary file. A kill leaves at most a temporary file behind, which
+``remove_stale_temporaries`` deletes when the next run owns the folder.
+"""
+
+import contextlib
 import csv
+import errno
+import io
 import math
 import os
+import re
+import secrets
 from pathlib import Path
+
+# Temporary names of this module, and of the fixed ones it used before (".epoch_0001.tmp.keras").
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9]+)?$")
 
 
 def jsonable(value):
@@ -21,14 +36,12 @@ def jsonable(value):
 
 def write_history(history, path):
     """One row per epoch: epoch, lr, loss, accuracy, cross_entropy, val_*, seconds."""
-    path = Path(path)
     keys = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(history)
-    os.replace(tmp, path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=keys, lineterminator="\r\n")  # csv's default line ending, as before
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(path, text.getvalue())
 
 
 def plot_curves(history, path, title=""):
@@ -50,24 +63,66 @@ def plot_curves(history, path, title=""):
     right.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with _atomic(path, ".png") as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def save_model_atomic(model, path):
-    """``model.save`` to a temporary ``.keras`` file, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    """``model.save`` to a temporary ``.keras`` file, fsync, then rename (see the module docstring)."""
+    with _atomic(path, ".keras") as tmp:
+        model.save(tmp)
 
 
 def write_text_atomic(path, text):
-    """Writes ``text`` to ``path`` through a temporary file and a rename."""
+    """Writes ``text`` to ``path`` through a temporary file, fsync and a rename."""
+    with _atomic(path) as tmp:
+        with open(tmp, "x", encoding="utf-8", newline="") as f:
+            f.write(text)
+
+
+def remove_stale_temporaries(directory):
+    """Deletes the temporary files that killed writers left in ``directory`` (not in its subfolders).
+    Call it only while owning the folder (``tfzoo.training.lock``): another writer's file would go too."""
+    directory = Path(directory)
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if _TEMPORARY.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def fsync_dir(directory):
+    """Makes a rename in ``directory`` durable; a no-op where the filesystem cannot sync folders."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # e.g. a platform whose folders cannot be opened
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _atomic(path, suffix=""):
+    """Yields a temporary path beside ``path``; on success fsyncs it, renames it to ``path`` and fsyncs
+    the folder, on error deletes it."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
