@@ -121,6 +121,7 @@ def train_and_report(config, *, export=None, summary=None):
 
     from tfzoo.data import DataError
     from tfzoo.training import EXIT_DIVERGED, train
+    from tfzoo.pretrained import PretrainedError
     from tfzoo.training.checkpoints import CheckpointError
     from tfzoo.training.lock import FolderInUse
 
@@ -129,7 +130,7 @@ def train_and_report(config, *, export=None, summary=None):
         fail(f"--export={export} already exists; choose a new folder")
     try:
         results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)])
-    except (DataError, CheckpointError, FolderInUse) as error:
+    except (DataError, CheckpointError, FolderInUse, PretrainedError) as error:
         fail(error)
     except OSError as error:  # a read-only or full output folder: every file there is whole, old or new
         fail(f"{error} (output_dir {config.output_dir}: fix this and run the same command again to resume)",

@@ -123,14 +123,20 @@ def cache_path(path=None):
 
 
 def load(name, cache_dir=None):
-    """The verified SavedModel ``name``, loaded with ``tf.saved_model.load``."""
+    """The verified SavedModel ``name``, loaded with ``tf.saved_model.load``; unpacked with
+    ``tfzoo.archives.safe_extract``, which refuses any member that is not a plain file or folder
+    inside the archive's root, on every Python this package supports."""
     import tensorflow as tf
+
+    from tfzoo.archives import ArchiveError, safe_extract
 
     entry = info(name)
     data = fetch_verified(entry, cache_dir)
     with tempfile.TemporaryDirectory(prefix=f"tfzoo-{name}-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            archive.extractall(tmp, filter="data")
+        try:
+            safe_extract(data, tmp, what=f"archive of {name}")
+        except ArchiveError as error:
+            raise PretrainedError(str(error)) from None
         root = Path(tmp) / "saved_model"
         if not (root / "saved_model.pb").is_file():
             raise PretrainedError(f"archive of {name} has no saved_model/saved_model.pb")

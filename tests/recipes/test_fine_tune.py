@@ -71,13 +71,21 @@ def test_bad_folders_and_init_from_are_one_line_errors(tmp_path):
         (unreadable / relative).write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     (tmp_path / "empty").mkdir()
     (tmp_path / "notes.keras").write_text("not a model")
+    import tfzoo
+
+    tfzoo.create_model("wrn-10-1", normalization="none", init="zeroinit", input_shape=(28, 28, 1)).save(
+        tmp_path / "wrn-10-1.keras")
     cases = [
         ([f"--data_dir={tmp_path / 'empty'}"], "has no train/ folder"),
         ([f"--data_dir={one}"], "holds one class ('a')"),
         ([f"--data_dir={unreadable}"], "cannot be read as an image"),
         ([f"--data_dir={tmp_path / 'missing'}"], "is not a folder"),
+        ([f"--data_dir={shoes}"], "batch_size=64 exceeds the 6 training examples"),
         ([f"--data_dir={shoes}", f"--init_from={tmp_path / 'notes.keras'}"], "is not a Keras model file"),
         ([f"--data_dir={shoes}", "--init_from=no-such-model"], "init_from='no-such-model' is neither a pretrained"),
+        ([f"--data_dir={shoes}", f"--init_from={tmp_path / 'wrn-10-1.keras'}", "--depth=16", "--width=1",
+          "--batch_size=2", "--ghost_batch_size=2"],
+         "layer 'stage1_block2_branch_conv1' of wrn-16-1 has no counterpart in wrn-10-1"),
     ]
     outs = [tmp_path / f"out{i}" for i in range(len(cases))]
     runs = run_cases("recipes.cifar_wrn", [["--dataset=folder", *flags, f"--output_dir={out}"]

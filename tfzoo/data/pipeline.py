@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfzoo.data import augment as augment_lib
 from tfzoo.data.augment import AugmentConfig
-from tfzoo.data.specs import check_arrays
+from tfzoo.data.specs import DataError, check_arrays
 
 # Independent streams of random draws, each folded into the seed: one per purpose.
 SHUFFLE, AUGMENT, MIXUP = 0, 1, 2
@@ -35,7 +35,7 @@ def steps_per_epoch(num_examples, batch_size):
     check_int("batch_size", batch_size, minimum=1)
     steps = num_examples // batch_size
     if steps == 0:
-        raise ValueError(f"batch_size={batch_size} exceeds the {num_examples} training examples: an epoch "
+        raise DataError(f"batch_size={batch_size} exceeds the {num_examples} training examples: an epoch "
                          f"would hold no full batch; use batch_size <= {num_examples}")
     return steps
 

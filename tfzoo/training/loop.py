@@ -1,6 +1,7 @@
 """The fit loop: data -> model -> SGD with the paper's schedule -> checkpoints -> results."""
 
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -141,8 +142,10 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     start_epoch, path = checkpoints.latest(out / "checkpoints")
     distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
     data = load_training_data(config, start_epoch)
+    # A fresh run from --init_from loads and checks those weights before anything is written too.
+    initial_weights = initial_weights_from(config, spec) if path is None and config.init_from else None
     run = dict(spec=spec, strategy=strategy, accumulation=accumulation, started=started, callbacks=callbacks,
-               verbose=verbose, reproducible=reproducible, precision=precision)
+               verbose=verbose, reproducible=reproducible, precision=precision, initial_weights=initial_weights)
     if not chief:
         with distribute.writable_dir(out, chief) as write_dir:
             return _train(config, data, start_epoch, path, out=out, write_dir=Path(write_dir), **run)
@@ -193,8 +196,20 @@ def _owned(out):
         raise
 
 
+def initial_weights_from(config, spec):
+    """The weights a run with ``init_from`` starts from: the pretrained entry's or the ``.keras``
+    file's, loaded by layer name into a float32 build of the run's model (a classifier of another
+    size left as initialised). ``PretrainedError`` (one line) if they do not fit."""
+    from tfzoo.pretrained import initialize_from
+
+    with precision_scope("fp32"):
+        model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
+    initialize_from(model, config.init_from)
+    return model.get_weights()
+
+
 def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out, write_dir, started, callbacks,
-           verbose, reproducible, precision):
+           verbose, reproducible, precision, initial_weights):
     """``train`` after the checks and the data: reads checkpoints from ``out``, writes to ``write_dir``."""
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
@@ -220,6 +235,8 @@ def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out
         if path is not None:
             history = checkpoints.restore(model, path)["history"]
             print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
+        elif initial_weights is not None:
+            model.set_weights(initial_weights)  # the same architecture: the same weights, in the same order
 
     divergence = Divergence()
     checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history)
@@ -263,6 +280,7 @@ def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out
         "updates_per_epoch": updates_per_epoch,
         "num_train_examples": data.num_train,
         "num_test_examples": data.num_test,
+        "dataset_spec": dataclasses.asdict(spec),  # classes and normalization, which exports need
         "eval_split": config.eval_split,  # "validation": the test_* metrics are on held-out training examples
         "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "config": config.to_dict(),
