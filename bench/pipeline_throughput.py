@@ -1,6 +1,6 @@
 """Input-pipeline throughput: augmented training images per second from ``tfzoo.data.make_train_dataset``.
 
-    python -m bench.pipeline_throughput --dataset=cifar10 --data_dir=../shared/data/cifar10-subset \\
+    python -m bench.pipeline_throughput --dataset=cifar10 --data_dir=DIR \\
         --batch_size=64 --batches=200 --train_images_per_second=40
     python -m bench.pipeline_throughput --dataset=fashion_mnist       # Debian's dataset-fashion-mnist
 
@@ -47,7 +47,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline_throughput", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--data_dir", default=None,
-                        help="official release files (CIFAR-10 subset: ../shared/data/cifar10-subset)")
+                        help="the official release's folder (default: $TFZOO_DATA_DIR, then TFDS)")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--batches", type=int, default=200, help="timed batches")
     parser.add_argument("--warmup", type=int, default=10, help="untimed batches first")

@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow logs, paths to the real data beside the repo."""
+"""Shared test set-up: quiet TensorFlow logs, the path of the committed CIFAR-10 fixture."""
 
 import os
 from pathlib import Path
@@ -8,8 +8,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CIFAR10_SUBSET = SHARED / "data" / "cifar10-subset"
+# 320 training and 100 test images of the official CIFAR-10 release, in its format (README.md there).
+CIFAR10_SUBSET = REPO / "tests" / "fixtures" / "cifar10"
 
 
 @pytest.fixture(autouse=True)

@@ -24,9 +24,8 @@ from absl import flags
 from recipes import cli
 from recipes.cli import fail
 from recipes.paper import estimate
+from tfzoo.data.sources import ENV_VAR
 
-REPO = Path(__file__).resolve().parents[2]
-CIFAR10_SUBSET = REPO.parent / "shared" / "data" / "cifar10-subset"
 METRICS = {"test_accuracy": (100.0, 1), "train_loss": (1.0, 3)}  # table scale and decimals
 FLAGS = flags.FLAGS
 
@@ -38,7 +37,7 @@ def define_flags(experiment):
     flags.DEFINE_enum("scale", "cpu" if "cpu" in names else names[0], names,
                       "paper: the published protocol; cpu: reduced, about an hour on 2 CPU cores; smoke: tests only.")
     flags.DEFINE_string("output_dir", None, "Experiment folder (default runs/paper/<experiment>_<scale>).")
-    flags.DEFINE_string("data_dir", None, "CIFAR-10 release folder (cpu/smoke default: ../shared/data/cifar10-subset).")
+    flags.DEFINE_string("data_dir", None, f"CIFAR-10 release folder (default: ${ENV_VAR}, then a prepared TFDS copy).")
     flags.DEFINE_integer("seed", 0, "Seed of run 0 of every search; run r uses seed + r.")
     flags.DEFINE_boolean("dry_run", False, "Print the plan, trial count and time estimate; write nothing.")
 
@@ -183,8 +182,6 @@ def _check_flags(experiment):
     if out.exists() and not out.is_dir():
         fail(f"output_dir={out} is a file")
     data_dir = os.path.abspath(os.path.expanduser(FLAGS.data_dir)) if FLAGS.data_dir is not None else None
-    if data_dir is None and FLAGS.scale != "paper" and experiment.dataset == "cifar10" and CIFAR10_SUBSET.is_dir():
-        data_dir = str(CIFAR10_SUBSET)
     if data_dir is not None and not Path(data_dir).is_dir():
         fail(f"data_dir={data_dir} is not a folder")
     return FLAGS.scale, out, data_dir  # data_dir None: $TFZOO_DATA_DIR, then TFDS (tfzoo.data.load_arrays)
@@ -204,7 +201,12 @@ def prepare(experiment):
             dataclasses.replace(search.config, lr=search.grid.trials()[0].lr).validate()
         num_train = num_examples(experiment.dataset, "train", data_dir)
         num_test = num_examples(experiment.dataset, "test", data_dir)
-    except (ValueError, DataError, OSError) as error:
+    except DataError as error:
+        if data_dir is None and not os.environ.get(ENV_VAR):
+            fail(f"no {experiment.dataset_label} data found: pass --data_dir=FOLDER (the extracted release) or set "
+                 f"${ENV_VAR} ({error})")
+        fail(error)
+    except (ValueError, OSError) as error:
         fail(error)
     if scale.max_train_examples is None and num_train != experiment.full_train:
         other = [name for name in experiment.scales if name != scale_name]

@@ -1,6 +1,6 @@
 """Signal propagation at initialisation: residual-stream variance after every block, three schemes.
 
-    python -m recipes.paper.signal --model=wrn-100-1 --data_dir=../shared/data/cifar10-subset \\
+    python -m recipes.paper.signal --model=wrn-100-1 --data_dir=DIR \\
         --batch=64 --output_dir=runs/signal --seed=0
 
 Builds ``--model`` with BN (standard init), without normalization (standard He init) and with ZeroInit,

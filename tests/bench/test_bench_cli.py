@@ -150,7 +150,7 @@ def test_pipeline_throughput_on_real_cifar10(capsys):
     result = pipeline_throughput.main([f"--data_dir={CIFAR10_SUBSET}", "--batches=5", "--warmup=1",
                                        "--train_images_per_second=10"])
     assert last_json_line(capsys) == json.loads(json.dumps(result, sort_keys=True))
-    assert result["num_train_examples"] == 5170 and result["image_shape"] == [32, 32, 3]
+    assert result["num_train_examples"] == 320 and result["image_shape"] == [32, 32, 3]
     assert result["batch_dtype"] == "float32" and result["images_per_second"] > 0
     assert result["over_training"] == pytest.approx(result["images_per_second"] / 10, rel=1e-2)
 

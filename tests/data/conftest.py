@@ -1,4 +1,4 @@
-"""Shared paths and fixtures for tests/data: the real CIFAR-10 subset and Debian's Fashion-MNIST."""
+"""Shared paths and fixtures for tests/data: the committed CIFAR-10 fixture and Debian's Fashion-MNIST."""
 
 import shutil
 from pathlib import Path
@@ -28,7 +28,7 @@ def offline(monkeypatch):
 
 @pytest.fixture(scope="session")
 def cifar_dir():
-    """The CIFAR-10 subset's root: the parent of ``cifar-10-batches-py/``."""
+    """The CIFAR-10 fixture's root: the parent of ``cifar-10-batches-py/``."""
     return CIFAR10_SUBSET
 
 
@@ -56,7 +56,7 @@ def fashion_dir():
 
 @pytest.fixture
 def copy_tree():
-    """Copy a folder (such as the read-only shared data) into a writable one: ``copy_tree(src, dst)``."""
+    """Copy a folder (such as a read-only data set) into a writable one: ``copy_tree(src, dst)``."""
 
     def copy(src, dst):
         shutil.copytree(src, dst, copy_function=shutil.copyfile)

@@ -1,4 +1,4 @@
-"""CIFAR python-release readers on the real CIFAR-10 subset, and their errors."""
+"""CIFAR python-release readers on the committed CIFAR-10 fixture (real images), and their errors."""
 
 import pickle
 
@@ -7,13 +7,13 @@ import pytest
 
 from tfzoo.data import DataError, load_arrays, load_class_names
 
-# Per-class counts of the subset's 5,170 training images (README: every class present).
-TRAIN_COUNTS = [521, 534, 497, 505, 540, 484, 515, 524, 537, 513]
+# Per-class counts of the fixture's 320 training images (tests/fixtures/cifar10/README.md: every class present).
+TRAIN_COUNTS = [27, 38, 37, 34, 30, 27, 42, 32, 21, 32]
 
 
 @pytest.fixture
 def release_copy(tmp_path, cifar_batches_dir, copy_tree):
-    """A writable copy of the subset's ``cifar-10-batches-py/`` under tmp_path."""
+    """A writable copy of the fixture's ``cifar-10-batches-py/`` under tmp_path."""
     return copy_tree(cifar_batches_dir, tmp_path / "cifar-10-batches-py")
 
 
@@ -24,14 +24,14 @@ def _write_batch(path, data, labels, label_key=b"labels"):
 
 def test_train_split(cifar_train):
     images, labels = cifar_train
-    assert images.shape == (5170, 32, 32, 3) and images.dtype == np.uint8
-    assert labels.shape == (5170,) and labels.dtype == np.int64
+    assert images.shape == (320, 32, 32, 3) and images.dtype == np.uint8
+    assert labels.shape == (320,) and labels.dtype == np.int64
     assert np.bincount(labels, minlength=10).tolist() == TRAIN_COUNTS
 
 
 def test_test_split(cifar_test):
     images, labels = cifar_test
-    assert images.shape == (1017, 32, 32, 3) and images.dtype == np.uint8
+    assert images.shape == (100, 32, 32, 3) and images.dtype == np.uint8
     assert labels[:5].tolist() == [3, 8, 8, 0, 6]  # cat, ship, ship, airplane, frog
     assert labels.min() == 0 and labels.max() == 9 and len(np.unique(labels)) == 10
 
@@ -53,10 +53,10 @@ def test_parent_and_batches_folder_agree(cifar_test, cifar_batches_dir):
 
 
 def test_max_examples_spans_batches(cifar_train, cifar_dir):
-    images, labels = load_arrays("cifar10", "train", data_dir=cifar_dir, max_examples=1200)
-    assert images.shape == (1200, 32, 32, 3)  # data_batch_1 holds 1102: the rest from batch 2
-    np.testing.assert_array_equal(images, cifar_train[0][:1200])
-    np.testing.assert_array_equal(labels, cifar_train[1][:1200])
+    images, labels = load_arrays("cifar10", "train", data_dir=cifar_dir, max_examples=100)
+    assert images.shape == (100, 32, 32, 3)  # data_batch_1 holds 80: the rest from batch 2
+    np.testing.assert_array_equal(images, cifar_train[0][:100])
+    np.testing.assert_array_equal(labels, cifar_train[1][:100])
 
 
 def test_class_names_from_batches_meta(tmp_path, release_copy, cifar_dir):
@@ -74,7 +74,7 @@ def test_missing_batch_is_named(tmp_path, release_copy):
     (folder / "data_batch_3").unlink()
     with pytest.raises(DataError, match="holds part of the release but not data_batch_3"):
         load_arrays("cifar10", "train", data_dir=tmp_path)
-    assert load_arrays("cifar10", "test", data_dir=tmp_path)[0].shape == (1017, 32, 32, 3)
+    assert load_arrays("cifar10", "test", data_dir=tmp_path)[0].shape == (100, 32, 32, 3)
 
 
 def test_truncated_batch(release_copy):
@@ -107,11 +107,11 @@ def test_inconsistent_batches(tmp_path):
         load_arrays("cifar10", "test", data_dir=tmp_path)
 
 
-def test_cifar100_layout(tmp_path, cifar_test):
+def test_cifar100_layout(tmp_path, cifar_train):
     """The CIFAR-100 release: one ``train`` and one ``test`` file, ``fine_labels``, names in ``meta``."""
     folder = tmp_path / "cifar-100-python"
     folder.mkdir()
-    images = cifar_test[0][:300]
+    images = cifar_train[0][:300]
     data = images.transpose(0, 3, 1, 2).reshape(300, 3072)
     fine = [i % 100 for i in range(300)]
     for split in ("train", "test"):

@@ -74,9 +74,11 @@ def test_cifar10_statistics_close_on_subset(cifar_train):
     images, _ = cifar_train
     pixels = images.reshape(-1, 3).astype(np.float64)
     spec = get_spec("cifar10")
-    # The subset is 10% of the training set: its statistics lie within about 1 of the full set's.
-    np.testing.assert_allclose(pixels.mean(0), spec.mean, atol=1.5)
-    np.testing.assert_allclose(pixels.std(0), spec.std, atol=1.0)
+    # The fixture's 320 images: per-image channel means vary by 32-39 across CIFAR-10, so a mean
+    # of 320 has a standard error of 1.8-2.2; the fixture lies 0.9, 1.7, 3.5 from the full set's
+    # means and 1.1, 1.5, 2.2 from its spreads. Swapping red and blue (11.4 apart) still fails.
+    np.testing.assert_allclose(pixels.mean(0), spec.mean, atol=6.5)
+    np.testing.assert_allclose(pixels.std(0), spec.std, atol=3.0)
 
 
 def test_check_arrays_errors():

@@ -1,4 +1,4 @@
-"""``training_datasets`` and ``num_examples`` on the real CIFAR-10 subset (ImageNet: test_imagenet.py)."""
+"""``training_datasets`` and ``num_examples`` on the CIFAR-10 fixture (ImageNet: test_imagenet.py)."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ def test_cifar_subset(cifar_dir, cifar_train, cifar_test):
     augment = AugmentConfig(cutout=8)
     data = training_datasets("cifar10", cifar_dir, batch_size=64, eval_batch_size=100, seed=5, augment=augment,
                              start_epoch=2, max_train_examples=300)
-    assert (data.num_train, data.num_test) == (300, 1017)
+    assert (data.num_train, data.num_test) == (300, 100)
     images, labels = cifar_train[0][:300], cifar_train[1][:300]
     expected = make_train_dataset(images, labels, SPEC, batch_size=64, seed=5, augment=augment, start_epoch=2)
     (x, y), = data.train.take(1)
@@ -29,7 +29,7 @@ def test_cifar_subset(cifar_dir, cifar_train, cifar_test):
 
 
 def test_num_examples(cifar_dir, tmp_path):
-    assert num_examples("cifar10", "test", cifar_dir) == 1017
+    assert num_examples("cifar10", "test", cifar_dir) == 100
     assert num_examples("cifar10", "train", cifar_dir, max_examples=200) == 200
     with pytest.raises(DataError, match="no cifar10 'test' data found"):
         num_examples("cifar10", "test", tmp_path)

@@ -15,7 +15,7 @@ from tests.cli_cases import assert_one_error as _one_error, run_cases
 from tests.conftest import CIFAR10_SUBSET, REPO
 from tests.search.test_plots import assert_valid_png
 
-# Trials of WRN-10-1 on 256 CIFAR-10-subset images for 1 epoch; lr 2^8 diverges without normalization.
+# Trials of WRN-10-1 on 256 images of the CIFAR-10 fixture for 1 epoch; lr 2^8 diverges without normalization.
 TINY = ["--model=wrn-10-1", "--normalization=none", "--init=standard", "--dataset=cifar10", f"--data_dir={CIFAR10_SUBSET}",
         "--epochs=1", "--max_train_examples=256", "--batch_sizes=64"]
 SEARCH = [*TINY, "--lr_exponents=-5:-4,8", "--runs=2", "--best=1"]

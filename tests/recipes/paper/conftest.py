@@ -8,21 +8,22 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import CIFAR10_SUBSET, REPO
 
 EXPERIMENTS = ("ablation", "depth", "batch_size", "small_batch")
 
 
-def run_experiment(name, *flags, timeout=900):
+def run_experiment(name, *flags, timeout=900, **extra_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", **extra_env)
     return subprocess.run([sys.executable, "-m", f"recipes.paper.{name}", *flags], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
 def _run_all(directories, *flags):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(run_experiment, name, "--scale=smoke", f"--output_dir={directories[name]}", *flags)
+        futures = {name: pool.submit(run_experiment, name, "--scale=smoke", f"--data_dir={CIFAR10_SUBSET}",
+                                           f"--output_dir={directories[name]}", *flags)
                    for name in EXPERIMENTS}
         return {name: future.result() for name, future in futures.items()}
 

@@ -1,20 +1,19 @@
-"""recipes/paper/reference.py against the paper's own text (``../shared/seeds/001_*``): every cell
-of Tables 1-3, and every claim quoted verbatim."""
+"""recipes/paper/reference.py against the paper's own text (its tables and the sentences it quotes,
+committed in tests/fixtures/paper/): every cell of Tables 1-5, and every claim quoted verbatim."""
 
 import re
 
 import pytest
 
 from recipes.paper import reference
-from tests.conftest import SHARED
+from tests.conftest import REPO
 
-SEEDS = sorted((SHARED / "seeds").glob("001_*"))
-pytestmark = pytest.mark.skipif(not SEEDS, reason="the paper's text (../shared/seeds/001_*) is not here")
+EXCERPT = REPO / "tests" / "fixtures" / "paper" / "tables_and_claims.txt"
 
 
 @pytest.fixture(scope="module")
 def paper():
-    return SEEDS[0].read_text()
+    return EXCERPT.read_text()
 
 
 def _rows_after(text, header, count):
