@@ -3,7 +3,3 @@
 Every figure is printed next to a reference measured in the same run (PyTorch eager, the
 machine's matmul peak), so that ratios, not absolute numbers, carry between machines.
 """
-
-from recipes import prefer_onednn
-
-prefer_onednn()  # the recipes' CPU kernels (oneDNN), set before TensorFlow starts

@@ -23,6 +23,11 @@ determinism, one inter-op thread). Figures are the median of ``--repeats`` timed
 warm-up ones; the last output line is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import json
 import statistics
@@ -31,7 +36,6 @@ import sys
 
 import numpy as np
 
-import recipes  # noqa: F401  (TensorFlow's CPU kernels as the recipes run them: recipes.prefer_onednn)
 from bench import common
 from bench.train_plan import torch_unavailable
 

@@ -7,7 +7,7 @@ import statistics
 import sys
 import time
 
-from recipes import ONEDNN_ENV
+from tfzoo.cli import ONEDNN_ENV
 
 # CPU features that decide how fast fp32/bf16/fp16 convolutions and matmuls can run.
 CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "avx_vnni", "amx_bf16",
@@ -46,7 +46,7 @@ def environment():
         info["accelerator"] = sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()})
     names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
              "XLA_PYTHON_CLIENT_PREALLOCATE")
-    if info["backend"] == "tensorflow" or "tensorflow" in sys.modules:  # recipes sets it everywhere; TF reads it
+    if info["backend"] == "tensorflow" or "tensorflow" in sys.modules:  # every program sets it at start; TF reads it
         names = (ONEDNN_ENV, *names)
     info["env"] = {k: os.environ[k] for k in names if k in os.environ}
     info["load_average"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None

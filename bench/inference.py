@@ -14,6 +14,11 @@ twin (``bench.torch_wrn``) gets the same weights and does the same work in ``tor
 The CPU model and its relevant flags are part of the output; the last line is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import os
 import statistics

@@ -16,6 +16,11 @@ Figures are medians over the paired steps. Printing a line per kernel costs a li
 step times here are slightly above ``bench.train_throughput``'s; the last output line is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import os
 import statistics
@@ -23,7 +28,7 @@ from collections import defaultdict
 
 from bench import common, interleave, train_throughput
 from bench.train_plan import run_name, torch_unavailable
-from recipes import ONEDNN_ENV
+from tfzoo.cli import ONEDNN_ENV
 
 VERBOSE_ENV = {"ONEDNN_VERBOSE": "1"}
 PREFIXES = ("onednn_verbose", "dnnl_verbose")

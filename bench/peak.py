@@ -11,6 +11,11 @@ favourable dense kernel there is, so ``achieved / peak`` says how close a model'
 comes to it. Prints JSON as its last line.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import json
 import time

@@ -12,6 +12,11 @@ headroom: how many times faster the pipeline produces images than training consu
 last line of the output is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import time
 

@@ -23,7 +23,7 @@ never compete inside one process (interleaved in one process, PyTorch ran severa
 step each in turn (``bench.interleave``), so that every ratio is also measured step by step
 (``paired_ratios``), which the host's slow drift does not move.
 On TensorFlow, ``--tf_kernels`` picks the CPU kernels: ``onednn`` (what the recipes run,
-``recipes.prefer_onednn``) or ``default`` (TensorFlow's own, ``TF_ENABLE_ONEDNN_OPTS=0``);
+``tfzoo.cli.prefer_onednn``) or ``default`` (TensorFlow's own, ``TF_ENABLE_ONEDNN_OPTS=0``);
 ``auto`` is whatever this process's environment gives. A run whose kernels differ from the
 ones this process runs is timed in a child process with the variable set.
 FLOPs are the model's conv/dense multiply-adds x 2 as a direct convolution computes them:
@@ -43,6 +43,11 @@ fp32, and bf16 where the CPU computes in it natively) and prints each target wit
 and whether it is met. The output records the CPU's model and flags. The last line is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import argparse
 import json
 import math
@@ -56,7 +61,7 @@ from bench import common, interleave
 from bench import flops as flops_lib
 from bench.train_plan import (TF_KERNELS, TORCH_PRECISIONS, check_targets, kernels_in_force, plan, ratios,
                               ratios_by_round, ratios_by_step, run_name, torch_unavailable)
-from recipes import ONEDNN_ENV
+from tfzoo.cli import ONEDNN_ENV
 
 
 OVER_PEAK = ("over 100 % of the matmul peak: direct-convolution FLOPs are counted, and the kernels did fewer "

@@ -13,6 +13,11 @@ also writes a SavedModel with serving signatures (``export/saved_model.py``) at 
 Exit codes: 0 done, 2 bad flag (nothing written), 3 diverged (results.json says so).
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 from absl import flags
 
 from recipes import cli, train_flags

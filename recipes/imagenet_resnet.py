@@ -16,10 +16,15 @@ Exit codes: 0 done, 1 a full or read-only --output_dir, 2 bad flag or data, or -
 (nothing written: the data is checked first), 3 diverged; docs/guarantees.md says what survives what.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 from absl import flags
 
 from recipes import cli, train_flags
-from recipes.paper import reference
+from tfzoo.training.config import IMAGENET_PROTOCOL
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("depth", 50, "ResNet depth: 18, 34, 50, 101 or 152.")
@@ -31,7 +36,7 @@ flags.DEFINE_string("export", None, "Also export a SavedModel with serving signa
 # Section 5's protocol, as defaults of the shared training flags.
 SECTION5_DEFAULTS = dict(
     dataset="imagenet2012", batch_size=256, normalization="batch_norm", init="standard", eval_batch_size=250,
-    **reference.SECTION_5,
+    **IMAGENET_PROTOCOL,
 )
 
 

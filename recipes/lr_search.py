@@ -23,6 +23,11 @@ read-only or full --output_dir; 2 bad flag or data, or --output_dir in use by an
 ``error:`` line, nothing written: both splits of the data are read and checked first).
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import dataclasses
 import os
 import sys

@@ -6,7 +6,6 @@
 
 from tfzoo import layers
 from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, create_model, list_models
-from tfzoo.training import schedules as _schedules  # noqa: F401  (registers the LR schedule inside model.keras files)
 
 __version__ = "0.1.0"
 __all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models", "predict_proba", "pretrained"]

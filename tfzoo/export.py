@@ -92,6 +92,8 @@ def load_source(model=None, pretrained=None, dataset=None):
     if not keras_path.is_file():
         where = f"{path} holds no model.keras" if path.is_dir() else f"model file {path} not found"
         raise ExportError(f"{where} (expected a .keras file or run folder written by a recipe)")
+    from tfzoo.training import schedules  # noqa: F401  (registers the EpochSchedule a run's model.keras holds)
+
     try:
         keras_model = keras.saving.load_model(keras_path)
     except Exception as error:  # noqa: BLE001  (a user's file: any failure is one line, not a traceback)

@@ -15,6 +15,11 @@ one learning-rate search with separate optima for test accuracy and training los
 Exit codes: 0 done; 1 some trials failed (run again to retry); 2 bad flag, nothing written.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 from recipes.paper import common, reference
 from recipes.paper.common import Condition, Experiment, LrGrid, Scale
 

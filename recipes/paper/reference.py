@@ -9,6 +9,8 @@ them, with the few values it states (the saturated optimal learning rates of sec
 
 import dataclasses
 
+from tfzoo.training.config import IMAGENET_PROTOCOL
+
 
 @dataclasses.dataclass(frozen=True)
 class Value:
@@ -119,9 +121,9 @@ TABLE_5 = _imagenet_table((  # ResNet-50-V1
     ("v1_zeroinit_scalar_bias", "ZeroInit + Scalar Bias", ("75.23 / 92.37", "74.94 / 91.99", "70.82 / 89.60")),
 ))
 
-# Section 5's protocol (recipes.imagenet_resnet's defaults): 90 epochs, the learning rate constant
-# for 45 epochs then halved every 5, ghost batch 256; ZeroInit's classifier dropout 0.2 (Tables 4-5).
-SECTION_5 = dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_size=256, schedule="paper")
+# Section 5's protocol (tfzoo's, which recipes.imagenet_resnet uses): 90 epochs, the learning rate
+# constant for 45 epochs then halved every 5, ghost batch 256; ZeroInit's classifier dropout 0.2 (Tables 4-5).
+SECTION_5 = IMAGENET_PROTOCOL
 
 # Section 3 (Figure 2a): where the optimal learning rate saturates at large batch sizes.
 SATURATED_LR_EXPONENT = {"none": -3, "zeroinit": 1, "ghost_batch_norm": 4}

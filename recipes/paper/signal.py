@@ -19,6 +19,11 @@ start of stages 2 and 3 reset it to about 1.4), 8.8e11 without normalization (x1
 and 1.46 with ZeroInit (every branch exactly 0; only the two projections change it).
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import csv
 import io
 import json

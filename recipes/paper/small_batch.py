@@ -15,7 +15,12 @@ proportion to the batch size when the batch is small.
 Exit codes: 0 done; 1 some trials failed (run again to retry); 2 bad flag, nothing written.
 """
 
-from recipes.paper import batch_size, common, reference
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
+from recipes.paper import batch_sweep, common, reference
 from recipes.paper.common import Condition, Experiment, LrGrid, Scale
 
 SMALL = 256  # section 4: ZeroInit is flat and the lr ~ B "in the small batch limit B <~ 256"
@@ -48,13 +53,13 @@ SCALES = {
 
 def claims(outcomes):
     """Figures 3-4's claims, on our optima."""
-    curves = batch_size.by_condition(outcomes)
+    curves = batch_sweep.by_condition(outcomes)
     zeroinit, bn = curves["zeroinit"], curves["batch_norm"]
     smallest = min(bn)
     out = []
     for c in reference.FIGURES_3_4:
         if c.key == "bn_best_loss":
-            out.append(batch_size.compare_at_each_batch(c, curves, "batch_norm", ("zeroinit",), "train_loss"))
+            out.append(batch_sweep.compare_at_each_batch(c, curves, "batch_norm", ("zeroinit",), "train_loss"))
         elif c.key == "bn_drops_small_batch":
             a, z = bn[smallest].value("test_accuracy"), zeroinit[smallest].value("test_accuracy")
             ours = (f"at B = {smallest}: batch norm {a * 100:.1f} %, ZeroInit {z * 100:.1f} %" if None not in (a, z)
@@ -69,7 +74,7 @@ def claims(outcomes):
             holds = None if spread is None or len(finite) < len(values) else spread <= FLAT_WITHIN
             out.append(common.claim(c, ours, holds))
         else:  # lr_proportional, and "similar learning rates at the same batch size"
-            claim = batch_size.proportional_claim(c, curves, SMALL)
+            claim = batch_sweep.proportional_claim(c, curves, SMALL)
             gaps = []
             for b in sorted(bn):
                 exps = [curve[b].optimum("test_accuracy")["lr_exponent"] for curve in curves.values()]
@@ -84,9 +89,9 @@ def claims(outcomes):
 
 def report(outcomes, scale, out):
     """Figures 3-4: the plots, the numbers behind them, and the paper's claims checked."""
-    performance, optimal_lr = batch_size.plot(outcomes, out)
-    table, rows = batch_size.sweep_table(outcomes)
-    low, high = batch_size.SLOPE_RANGE
+    performance, optimal_lr = batch_sweep.plot(outcomes, out)
+    table, rows = batch_sweep.sweep_table(outcomes)
+    low, high = batch_sweep.SLOPE_RANGE
     body = ("## Figures 3-4: the small-batch limit, batch statistics over the whole batch\n\n"
             f"Figure 3: `{performance.name}`; Figure 4: `{optimal_lr.name}` (hollow markers: optimum at the grid's edge). "
             "The paper prints no numbers for these figures; the claims below are its text's. \"Proportional\": the slope "

@@ -1,8 +1,8 @@
 """The training protocol of "Batch normalization has multiple benefits" (section 3): SGD + momentum, L2,
 schedules, ghost batches.
 
-Names are imported on first use, so that ``tfzoo.training.schedules`` (Keras only; imported by
-``import tfzoo`` to register the schedule saved inside every ``model.keras``) does not pull in
+Names are imported on first use, so that ``tfzoo.training.schedules`` (Keras only; imported where a
+``model.keras`` is loaded, to register the schedule saved inside it) does not pull in
 TensorFlow and the data pipelines.
 """
 

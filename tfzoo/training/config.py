@@ -10,6 +10,10 @@ from tfzoo.precision import check_precision
 from tfzoo.training.optimizer import accumulation_steps
 from tfzoo.training.schedules import SCHEDULES
 
+# Section 5's ImageNet protocol (Tables 4-5), over TrainConfig's section 3 defaults: 90 epochs, the
+# learning rate constant for 45 epochs then halved every 5, ghost batch normalization over 256.
+IMAGENET_PROTOCOL = dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_size=256, schedule="paper")
+
 
 @dataclasses.dataclass
 class TrainConfig:

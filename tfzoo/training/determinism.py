@@ -15,7 +15,7 @@ their collective ops can block inter-op threads while they wait for the other re
 thread has not been tried there.
 
 The kernels count too: oneDNN's CPU kernels (``$TF_ENABLE_ONEDNN_OPTS``; the recipes' default,
-``recipes.prefer_onednn``) round differently from TensorFlow's default ones, so a rerun or a
+``tfzoo.cli.prefer_onednn``) round differently from TensorFlow's default ones, so a rerun or a
 resumed run gives the same numbers only with the same kernels. ``onednn_enabled`` says which run;
 checkpoints and search directories record it, and ``check_same_kernels`` refuses to go on with
 the other ones.
