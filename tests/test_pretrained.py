@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from export.archive import pack
+from tests.export.conftest import exported, run_dir, test_images  # noqa: F401  (the export tests' model, exported once here)
 from tfzoo import pretrained
 
 
