@@ -116,3 +116,15 @@ def test_markdown_is_the_paper_style_table():
     assert "| 64 | 81.5 ± 0.7 | 2^0 (edge) | 0.550 ± 0.071 | 2^0 (edge) |" in text
     assert "| 256 | — | — | — | — |" in text
     assert "| 16 | 2^0 | 3 | 2 | — | — |" in text
+
+
+def test_markdown_names_a_validation_split_for_what_it_is():
+    config = {"normalization": "batch_norm", "init": "standard", "dataset": "fashion_mnist", "epochs": 3,
+              "schedule": "paper"}
+    summary = summarize(_results(TABLE), GRID, best=2)
+    held_out = markdown(summary, {"model": "wrn-16-2", "grid": GRID.to_dict(),
+                                  "config": {**config, "validation_examples": 10000}}, best=2)
+    assert "| batch size | validation accuracy (%) |" in held_out and "test accuracy" not in held_out
+    assert "Accuracy on 10,000 examples held out of the training set" in held_out
+    plain = markdown(summary, {"model": "wrn-16-2", "grid": GRID.to_dict(), "config": config}, best=2)
+    assert "| batch size | test accuracy (%) |" in plain and "validation" not in plain

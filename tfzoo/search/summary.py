@@ -115,14 +115,19 @@ def markdown(summary, search, best):
     test accuracy and training loss (mean ± std of the best k of n) and each one's learning rate."""
     grid, config = search["grid"], search["config"]
     plural = "" if config["epochs"] == 1 else "s"
+    # With --validation_examples the "test_*" metrics are measured on examples held out of the training set.
+    held_out = config.get("validation_examples")
+    accuracy = "validation accuracy" if held_out else "test accuracy"
     lines = [
         f"# Learning-rate search: {search['model']}, {config['normalization']}/{config['init']}, {config['dataset']}",
         "",
         f"Mean ± std of the best {best} of {grid['runs']} runs at the optimal learning rate, chosen separately "
-        f"for test accuracy and training loss (the paper's section 3). {config['epochs']} epoch{plural}, "
-        f"`{config['schedule']}` schedule, lr = 2^e for e in {_exponents(grid['lr_exponents'])}.",
+        f"for {accuracy} and training loss (the paper's section 3). {config['epochs']} epoch{plural}, "
+        f"`{config['schedule']}` schedule, lr = 2^e for e in {_exponents(grid['lr_exponents'])}."
+        + (f" Accuracy on {held_out:,} examples held out of the training set (`--validation_examples`); the test "
+           "set is not used." if held_out else ""),
         "",
-        "| batch size | test accuracy (%) | optimal lr | train loss | optimal lr |",
+        f"| batch size | {accuracy} (%) | optimal lr | train loss | optimal lr |",
         "| --- | --- | --- | --- | --- |",
     ]
     edges = False
@@ -141,7 +146,7 @@ def markdown(summary, search, best):
         "",
         f"## Every grid point (mean ± std of the best {best}; — where fewer than {best} runs finished without diverging)",
         "",
-        "| batch size | lr | runs | diverged | test accuracy (%) | train loss |",
+        f"| batch size | lr | runs | diverged | {accuracy} (%) | train loss |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for batch_size, entry in summary.items():
