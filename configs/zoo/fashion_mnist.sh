@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The converged Fashion-MNIST zoo (docs/pretrained.md): for each scheme, a learning-rate search on a
+# validation split held out of the training set (never the test set), then the full training at the
+# learning rate that search found best. Every command resumes where it stopped when run again.
+#
+#   bash configs/zoo/fashion_mnist.sh [scheme ...]      # default: bn zeroinit fixup skipinit gbn
+#
+# Runs go to runs/zoo/search/<scheme> and runs/zoo/<scheme>; the pretrained archives are packed from
+# runs/zoo/<scheme>/model.keras with `python -m export.archive` afterwards (docs/pretrained.md).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PRECISION=${PRECISION:-bf16}   # the zoo was trained in bf16 on a CPU with native bf16 (AMX)
+EPOCHS=${EPOCHS:-30}
+COMMON=(--dataset=fashion_mnist --model=wrn-16-2 --precision="$PRECISION" --seed=0)
+
+scheme_flags() {
+  case "$1" in
+    bn)       echo "--normalization=batch_norm --init=standard --ghost_batch_size=128" ;;
+    gbn)      echo "--normalization=ghost_batch_norm --init=standard --ghost_batch_size=64" ;;
+    zeroinit) echo "--normalization=none --init=zeroinit --ghost_batch_size=128" ;;
+    fixup)    echo "--normalization=none --init=fixup --ghost_batch_size=128" ;;
+    skipinit) echo "--normalization=none --init=skipinit --ghost_batch_size=128" ;;
+    *) echo "error: unknown scheme $1; accepted: bn gbn zeroinit fixup skipinit" >&2; exit 2 ;;
+  esac
+}
+
+best_lr() {  # the learning rate of the best validation accuracy in a search's summary.json
+  python -c "import json,sys; s=json.load(open(sys.argv[1])); print(next(iter(s.values()))['test_accuracy']['lr'])" "$1"
+}
+
+for scheme in "${@:-bn zeroinit fixup skipinit gbn}"; do
+  for s in $scheme; do
+    flags=$(scheme_flags "$s")
+    # shellcheck disable=SC2086
+    python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes=128 --lr_exponents=-4:0 --runs=1 --best=1 \
+      --epochs=3 --max_train_examples=15000 --validation_examples=10000 --output_dir="runs/zoo/search/$s"
+    lr=$(best_lr "runs/zoo/search/$s/summary.json")
+    echo "zoo: $s trains at lr=$lr (best validation accuracy of runs/zoo/search/$s)"
+    depth_width=(--depth=16 --width=2)
+    # shellcheck disable=SC2086
+    python -m recipes.cifar_wrn "${depth_width[@]}" --dataset=fashion_mnist --batch_size=128 \
+      --precision="$PRECISION" --seed=0 $flags --lr="$lr" --epochs="$EPOCHS" --output_dir="runs/zoo/$s"
+  done
+done
