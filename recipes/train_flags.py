@@ -129,7 +129,8 @@ def train_and_report(config, *, export=None, summary=None):
     if export and Path(export).exists():
         fail(f"--export={export} already exists; choose a new folder")
     try:
-        results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)])
+        # The chief alone writes to output_dir: the other workers of a multi-worker job write nothing there.
+        results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)] if is_chief(config) else [])
     except (DataError, CheckpointError, FolderInUse, PretrainedError) as error:
         fail(error)
     except OSError as error:  # a read-only or full output folder: every file there is whole, old or new

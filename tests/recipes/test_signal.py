@@ -24,7 +24,7 @@ def _run(tmp_path, *flags):
 BAD_FLAGS = [
     (["--model=wrn-17-1"], "depth=17"),
     (["--batch=1", f"--data_dir={CIFAR10_SUBSET}"], "batch must be an integer >= 2"),
-    (["--data_dir=/nonexistent/folder"], "no cifar10 'train' data found"),
+    (["--data_dir=/nonexistent/folder"], "data_dir=/nonexistent/folder does not exist"),
 ]
 
 
@@ -68,4 +68,5 @@ def test_writes_png_csv_and_json(tmp_path):
     assert zeroinit["init"] == "zeroinit" and set(zeroinit["branch_variance"]) == {0.0}
     assert results["schemes"]["none"]["final_variance"] > zeroinit["final_variance"]
     assert "after block 6" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["signal.csv", "signal.json", "signal.png"]  # no temporaries
+    assert sorted(p.name for p in out.iterdir()) == [  # no temporaries
+        "flagfile.txt", "signal.csv", "signal.json", "signal.png"]

@@ -304,7 +304,8 @@ def test_two_workers_train_resume_after_a_kill_and_only_the_chief_writes(tmp_pat
     events = sorted(p.name for p in (out / "tensorboard").rglob("events.out.tfevents.*"))
     assert {int(name.split(".")[-3]) for name in events} == set(chief_pids), (events, chief_pids)
     assert sorted(p.name for p in out.iterdir()) == [
-        "checkpoints", "config.json", "curves.png", "history.csv", "model.keras", "results.json", "tensorboard"]
+        "checkpoints", "config.json", "curves.png", "flagfile.txt", "history.csv", "model.keras", "results.json",
+        "tensorboard"]
     _, reference = one_device
     for key in ("train_loss", "test_loss"):
         assert results[key] == pytest.approx(reference[key], abs=TOLERANCE), key
