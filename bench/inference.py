@@ -1,7 +1,7 @@
 """Inference of every export format side by side: latency at batch 1, throughput at batch 64, file size.
 
     python -m bench.inference --model=wrn-16-4 --normalization=batch_norm --init=standard --runs=50
-    python -m bench.inference --pretrained=wrn-10-2-bn-fashion_mnist --formats=saved_model,litert,litert_int8,onnx
+    python -m bench.inference --pretrained=wrn-16-2-bn-fashion_mnist --formats=saved_model,litert,litert_int8,onnx
 
 The model is exported with ``tfzoo.export`` into a temporary folder in each format of
 ``--formats`` (uint8 images in, normalization, the model and softmax inside, probabilities out)

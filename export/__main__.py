@@ -1,6 +1,6 @@
 """Export a trained or pretrained tfzoo model: SavedModel, LiteRT (float32, int8) or ONNX.
 
-    tfzoo-export --pretrained=wrn-10-2-bn-fashion_mnist --format=litert_int8 --output_dir=exported/bn_int8
+    tfzoo-export --pretrained=wrn-16-2-bn-fashion_mnist --format=litert_int8 --output_dir=exported/bn_int8
     python -m export --model=runs/demo --format=onnx --output_dir=exported/demo_onnx
 
 ``--model`` is a recipe's run folder or its ``model.keras``; ``--pretrained`` a name from

@@ -50,7 +50,7 @@ def entry_and_source(tmp_path_factory):
     data = _tar_gz({"model.weights.h5": (tmp / "model.weights.h5").read_bytes()})
     (tmp / "test.tar.gz").write_bytes(data)
     entry = dataclasses.replace(
-        pretrained.info("wrn-10-2-bn-fashion_mnist"), name="test-wrn-10-1-bn", source="package:test.tar.gz",
+        pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-wrn-10-1-bn", source="package:test.tar.gz",
         sha256=hashlib.sha256(data).hexdigest(), size=len(data), model="wrn-10-1", keras_weights=True)
     return entry, source, tmp
 
@@ -140,7 +140,7 @@ def test_tampered_weights_are_refused_before_reading(registered, monkeypatch, tm
     (dict(pretrained="no-such-model"), "unknown pretrained model 'no-such-model'"),
     (dict(pretrained="test-wrn-10-1-bn", normalization="none"), "takes only num_classes, include_top and pooling"),
     (dict(name="wrn-16-4", pretrained="test-wrn-10-1-bn"), "is a wrn-10-1"),
-    (dict(pretrained="wrn-10-2-bn-fashion_mnist"), "ships a SavedModel only"),
+    (dict(pretrained="wrn-10-2-zeroinit-fashion_mnist"), "ships a SavedModel only"),
     (dict(pretrained="test-wrn-10-1-bn", include_top=True, pooling="avg"), "pooling applies with include_top=False"),
     (dict(pretrained="test-wrn-10-1-bn", num_classes=1), "num_classes must be an integer >= 2"),
 ])
@@ -174,7 +174,7 @@ def packed_run(tmp_path_factory):
     train(config, verbose=0)
     digest, size = pack_run(tmp / "run", tmp / "pkg" / "run.tar.gz")
     entry = dataclasses.replace(
-        pretrained.info("wrn-10-2-bn-fashion_mnist"), name="test-packed", source="package:run.tar.gz",
+        pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-packed", source="package:run.tar.gz",
         sha256=digest, size=size, model="wrn-10-1", keras_weights=True)
     return entry, tmp / "pkg"
 

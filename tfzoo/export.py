@@ -2,7 +2,7 @@
 
     from tfzoo import export
     source = export.load_source(model="runs/demo")          # a run folder or its model.keras
-    source = export.load_source(pretrained="wrn-10-2-bn-fashion_mnist")
+    source = export.load_source(pretrained="wrn-16-2-bn-fashion_mnist")
     export.export(source, "exported/demo_litert", "litert")  # -> exported/demo_litert/model.tflite
 
 Every format takes uint8 pixels ``[N, H, W, C]`` (0-255) and returns ``probabilities`` float32
@@ -43,6 +43,9 @@ SIGNATURES = ("serving_default", "serving_encoded")
 FLOAT_TOLERANCE = 1e-4  # largest |exported - Keras| probability accepted for float formats
 INT8_TOLERANCE = 0.25  # int8 rounds; a wrongly converted layer moves probabilities far more
 CALIBRATION_IMAGES = 256
+
+
+PREDICT_BATCH = 500
 
 
 class ExportError(ValueError):
@@ -176,8 +179,12 @@ def predict(source, images):
     if source.preprocessed:
         import keras
 
-        logits = source.model(np.asarray(images, np.float32), training=False)
-        return np.asarray(keras.ops.softmax(keras.ops.cast(logits, "float32"), axis=-1), np.float32)
+        def probabilities(batch):
+            logits = source.model(np.asarray(batch, np.float32), training=False)
+            return np.asarray(keras.ops.softmax(keras.ops.cast(logits, "float32"), axis=-1), np.float32)
+
+        # In batches: one call on a whole test set holds every activation of 10,000 images at once.
+        return np.concatenate([probabilities(images[i:i + PREDICT_BATCH]) for i in range(0, len(images), PREDICT_BATCH)])
     return predict_proba(source.model, images, source.spec)
 
 

@@ -144,10 +144,10 @@ def test_a_pretrained_model_keeps_its_own_preprocessing(plain_source, tmp_path, 
         return with_preprocessing
 
     monkeypatch.setattr(tfzoo, "create_model", create_model)
-    source = export.load_source(pretrained="wrn-10-2-bn-fashion_mnist")
-    assert names == ["wrn-10-2-bn-fashion_mnist"] and source.preprocessed and source.path is None
+    source = export.load_source(pretrained="wrn-16-2-bn-fashion_mnist")
+    assert names == ["wrn-16-2-bn-fashion_mnist"] and source.preprocessed and source.path is None
     written = export.export(source, tmp_path, "onnx")
     images, _ = test_images
     np.testing.assert_allclose(_run(tmp_path / "model.onnx", images), predict_proba(plain_source.model, images, spec),
                                atol=1e-4)
-    assert written["pretrained"] == "wrn-10-2-bn-fashion_mnist" and written["class_names"][0] == "T-shirt/top"
+    assert written["pretrained"] == "wrn-16-2-bn-fashion_mnist" and written["class_names"][0] == "T-shirt/top"
