@@ -28,7 +28,13 @@ def _fixed_seed():
 SLOWEST_FILES = (
     "tests/recipes/paper/test_smoke.py",
     "tests/recipes/paper/test_imagenet.py",
+    "tests/faults/test_kill_resume.py",
     "tests/training/test_distribute.py",
+    "tests/export/test_formats.py",
+    "tests/recipes/test_fine_tune.py",
+    "tests/models/test_registry_models.py",
+    "tests/faults/test_bad_input.py",
+    "tests/test_pretrained_keras.py",
     "tests/recipes/test_lr_search.py",
     "tests/training/test_protocol.py",
     "tests/recipes/test_imagenet_resnet.py",
