@@ -8,15 +8,16 @@ from tfzoo import layers
 from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, create_model, list_models
 
 __version__ = "0.1.0"
-__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models", "predict_proba", "pretrained"]
+__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models", "load_model", "predict_proba",
+           "pretrained"]
 
 
 def __getattr__(name):
-    # Imported on first use: both need TensorFlow, which the model code alone does not.
-    if name == "predict_proba":
-        from tfzoo.inference import predict_proba
+    # Imported on first use: these need TensorFlow, which the model code alone does not.
+    if name in ("predict_proba", "load_model"):
+        from tfzoo import inference
 
-        return predict_proba
+        return getattr(inference, name)
     if name == "pretrained":
         import importlib
 

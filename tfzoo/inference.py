@@ -20,6 +20,18 @@ def check_images(images, image_shape):
     return images
 
 
+def load_model(path, **kwargs):
+    """``keras.saving.load_model`` of a tfzoo ``.keras`` file (a run's ``model.keras``), with
+    what its config names registered first: tfzoo's layers and the learning-rate schedule that
+    a run's optimizer holds (``tfzoo.training.schedules``). ``safe_mode`` stays on."""
+    import keras
+
+    from tfzoo import layers  # noqa: F401  (registers tfzoo's layers)
+    from tfzoo.training import schedules  # noqa: F401  (registers EpochSchedule)
+
+    return keras.saving.load_model(path, **kwargs)
+
+
 def predict_proba(model, images, dataset, *, batch_size=256):
     """Softmax probabilities ``[N, classes]`` (float32) of a tfzoo Keras model on uint8 images.
 
