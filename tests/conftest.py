@@ -14,11 +14,16 @@ CIFAR10_SUBSET = REPO / "tests" / "fixtures" / "cifar10"
 
 @pytest.fixture(autouse=True)
 def _fixed_seed():
+    """Seed 0 for every test; afterwards a clear session, and Keras's global dtype policy as it was
+    found (float32): a test that leaves a mixed policy behind fails instead of changing the next."""
     import keras
 
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session()
+    policy = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy("float32")
+    assert policy == "float32", f"a test left the global dtype policy at {policy!r}"
 
 
 # The slowest files, slowest first (``pytest --durations`` on 2 cores). ``make test`` runs

@@ -13,15 +13,6 @@ from tfzoo.layers import BatchNormalization, ScalarBias, ScalarMultiplier
 from tfzoo.training.optimizer import add_l2, make_optimizer
 
 
-@pytest.fixture(autouse=True)
-def _float32_policy():
-    """Every test leaves Keras's global dtype policy as it found it (float32)."""
-    yield
-    policy = keras.config.dtype_policy().name
-    keras.config.set_dtype_policy("float32")
-    assert policy == "float32", f"a test left the global dtype policy at {policy!r}"
-
-
 def test_unknown_precision_names_the_accepted_ones():
     with pytest.raises(ValueError, match=r"'fp8'.*'fp32', 'bf16', 'fp16'"):
         precision.set_precision("fp8")

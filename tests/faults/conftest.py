@@ -54,7 +54,11 @@ def launch(fault, *args, module="recipes.cifar_wrn"):
 
 def run(fault, *args, module="recipes.cifar_wrn", timeout=300):
     """``launch``, waited for: a CompletedProcess (returncode -9 when the fault killed it)."""
-    process = launch(fault, *args, module=module)
+    return wait(launch(fault, *args, module=module), timeout)
+
+
+def wait(process, timeout=300):
+    """A launched process, waited for (killed past ``timeout``), as a CompletedProcess."""
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     finally:

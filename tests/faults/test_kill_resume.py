@@ -11,12 +11,11 @@ import csv
 import json
 import shutil
 import signal
-import subprocess
 import time
 
 import pytest
 
-from tests.faults.conftest import launch, run, tiny_run_flags
+from tests.faults.conftest import launch, run, tiny_run_flags, wait
 
 KILLED = -signal.SIGKILL
 NUMBERS = ("test_accuracy", "test_loss", "train_loss", "train_cross_entropy", "l2_penalty", "epochs")
@@ -37,16 +36,6 @@ def _files(folder):
 
 def _errors(result):
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
-
-
-def _wait(process, timeout=300):
-    """A launched process, waited for, as a CompletedProcess."""
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +67,12 @@ def runs(tiny_fashion, tmp_path_factory):
     go.touch()
     for step in chain:
         runs[step] = (run(step, *flags), _files(out))
-    runs["reference"] = (_wait(first), _files(reference))
+    runs["reference"] = (wait(first), _files(reference))
     shutil.copytree(out, damaged)
     (damaged / "checkpoints" / "epoch_0002.keras").write_bytes(b"")
     last = launch("none", *flags)
     runs["damaged"] = (run("none", *tiny_run_flags(tiny_fashion, damaged)), _files(damaged))
-    runs["last"] = (_wait(last), _files(out))
+    runs["last"] = (wait(last), _files(out))
     return runs, reference, out, damaged
 
 
