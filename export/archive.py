@@ -10,7 +10,6 @@ timestamp. Prints the sha256 and size that go into ``tfzoo/pretrained.py``.
 """
 
 import hashlib
-import os
 from pathlib import Path
 
 from absl import flags
@@ -26,16 +25,14 @@ flags.DEFINE_string("output", None, "The .tar.gz to write (atomically).")
 def pack(saved_model_dir, output):
     """Writes ``saved_model_dir`` as ``saved_model/...`` into the tar.gz ``output``; returns (sha256, size)."""
     from tfzoo.packing import reproducible_tar_gz
+    from tfzoo.training.outputs import write_bytes_atomic
 
     root = Path(saved_model_dir)
     if not (root / "saved_model.pb").is_file():
         raise FileNotFoundError(f"{root} is not a SavedModel folder (no saved_model.pb)")
     data = reproducible_tar_gz({"saved_model": root})
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, output)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(output, data)
     return hashlib.sha256(data).hexdigest(), len(data)
 
 

@@ -108,11 +108,11 @@ def flagfile_text(flag_values=None, program=None):
 def write_flagfile(output_dir, flag_values=None):
     """Writes ``output_dir/flagfile.txt`` (``flagfile_text``) atomically; returns its path. Call it
     once the run has really started, so a bad flag never leaves one behind."""
+    from tfzoo.training.outputs import write_text_atomic
+
     path = Path(output_dir) / FLAGFILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{FLAGFILE}.tmp-{os.getpid()}")
-    tmp.write_text(flagfile_text(flag_values))
-    os.replace(tmp, path)
+    write_text_atomic(path, flagfile_text(flag_values))
     return path
 
 

@@ -108,7 +108,7 @@ def load_source(model=None, pretrained=None, dataset=None):
     metadata.update(run, source_model=str(keras_path), source_sha256=sha256_file(keras_path))
     recorded = run.get("dataset_spec")  # a run on the user's own data (folder, tfds:NAME) records its spec
     if recorded and recorded.get("name") == dataset:
-        spec = DatasetSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+        spec = DatasetSpec.from_dict(recorded)
     else:
         spec = get_spec(dataset)
     return _checked(Source(keras_model, spec, metadata, path=path), None)

@@ -14,12 +14,12 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import tarfile
 import tempfile
 from pathlib import Path
 
 from tfzoo.pretrained import WEIGHTS_MEMBER
+from tfzoo.training.outputs import write_bytes_atomic
 
 
 class PackError(ValueError):
@@ -43,7 +43,7 @@ def run_architecture(run_dir):
         raise PackError(f"{run_dir}: unreadable config.json or results.json ({error})") from None
     recorded = results.get("dataset_spec")
     if recorded:
-        spec = DatasetSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
+        spec = DatasetSpec.from_dict(recorded)
     else:
         spec = get_spec(config.dataset, config.data_dir)
     return config.model, config.model_kwargs(spec), spec
@@ -72,13 +72,8 @@ def pack_run(run_dir, output):
         model.load_weights(tmp / WEIGHTS_MEMBER)
         export_lib.export(export_lib.source_from_model(model, spec), tmp / "saved_model", "saved_model")
         data = reproducible_tar_gz({WEIGHTS_MEMBER: tmp / WEIGHTS_MEMBER, "saved_model": tmp / "saved_model"})
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", delete=False) as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(handle.name, output)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(output, data)
     return hashlib.sha256(data).hexdigest(), len(data)
 
 

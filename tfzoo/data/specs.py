@@ -35,6 +35,12 @@ class DatasetSpec:
     tfds_name: str
     streaming: bool = False
 
+    @classmethod
+    def from_dict(cls, values):
+        """The spec that ``dataclasses.asdict`` wrote as JSON (lists back to tuples), e.g. the
+        ``dataset_spec`` a run records in results.json for its own data (folder, tfds:NAME)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
 
 _CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 _CIFAR100_NAMES = tuple(

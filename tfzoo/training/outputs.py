@@ -83,6 +83,13 @@ def write_text_atomic(path, text):
             f.write(text)
 
 
+def write_bytes_atomic(path, data):
+    """Writes ``data`` (bytes) to ``path`` through a temporary file, fsync and a rename."""
+    with _atomic(path) as tmp:
+        with open(tmp, "xb") as f:
+            f.write(data)
+
+
 def remove_stale_temporaries(directory):
     """Deletes the temporary files that killed writers left in ``directory`` (not in its subfolders).
     Call it only while owning the folder (``tfzoo.training.lock``): another writer's file would go too."""
