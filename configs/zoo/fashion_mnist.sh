@@ -24,6 +24,13 @@ scheme_flags() {
   esac
 }
 
+lr_grid() {  # batch norm's search brackets its optimum in 2^-4..2^0; without normalization 2^-2 and above
+  case "$1" in  # diverge (ZeroInit's first search), so those schemes search two octaves lower
+    bn|gbn) echo "-4:0" ;;
+    *)      echo "-6:-2" ;;
+  esac
+}
+
 best_lr() {  # the learning rate of the best validation accuracy in a search's summary.json
   python -c "import json,sys; s=json.load(open(sys.argv[1])); print(next(iter(s.values()))['test_accuracy']['lr'])" "$1"
 }
@@ -32,7 +39,7 @@ for scheme in "${@:-bn zeroinit fixup skipinit gbn}"; do
   for s in $scheme; do
     flags=$(scheme_flags "$s")
     # shellcheck disable=SC2086
-    python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes=128 --lr_exponents=-4:0 --runs=1 --best=1 \
+    python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes=128 --lr_exponents="$(lr_grid "$s")" --runs=1 --best=1 \
       --epochs=3 --max_train_examples=15000 --validation_examples=10000 --output_dir="runs/zoo/search/$s"
     lr=$(best_lr "runs/zoo/search/$s/summary.json")
     echo "zoo: $s trains at lr=$lr (best validation accuracy of runs/zoo/search/$s)"
