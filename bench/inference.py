@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import common
+from tfzoo.models.schemes import INIT_SCHEMES, NORMALIZATIONS
 
 FORMATS = ("saved_model", "litert", "litert_int8", "onnx")
 
@@ -180,8 +181,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.inference", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="wrn-16-4", help="a registered name, or a .keras file or run folder")
     parser.add_argument("--pretrained", default=None, help="a pretrained model's name instead of a fresh --model")
-    parser.add_argument("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
-    parser.add_argument("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
+    parser.add_argument("--normalization", default="batch_norm", choices=tuple(NORMALIZATIONS))
+    parser.add_argument("--init", default="standard", choices=tuple(INIT_SCHEMES))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
     parser.add_argument("--dataset", default=None, help="input shape, classes and normalization of the export "
                         "(default: cifar10 for a fresh model, the run's for a trained one)")

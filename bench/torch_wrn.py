@@ -20,6 +20,8 @@ from torch import nn
 from tfzoo.layers import fixup_scale
 from tfzoo.models import wide_resnet
 from tfzoo.models.blocks import BN_EPSILON, BN_MOMENTUM
+from tfzoo.models.options import ModelOptions
+from tfzoo.models.schemes import NORMALIZATIONS
 from tfzoo.models.registry import resolve_options
 
 
@@ -99,9 +101,10 @@ def _conv(cin, cout, kernel, stride, scheme, *, zero=False, scale=1.0):
 def _norm(channels, scheme, *, with_bias=True):
     """BN, ghost BN, Fixup's scalar bias or nothing: ``blocks.norm``."""
     kwargs = dict(eps=BN_EPSILON, momentum=1.0 - BN_MOMENTUM)
-    if scheme.normalization == "batch_norm":
+    statistics = NORMALIZATIONS[scheme.normalization].statistics
+    if statistics == "batch":
         return nn.BatchNorm2d(channels, **kwargs)
-    if scheme.normalization == "ghost_batch_norm":
+    if statistics == "ghost":
         return GhostBatchNorm2d(channels, scheme.ghost_batch_size, **kwargs)
     return _bias(scheme) if with_bias else nn.Identity()
 
@@ -170,7 +173,7 @@ class WideResNet(nn.Module):
 
 def create_torch_model(name="wrn-16-4", **options):
     """The PyTorch twin of ``tfzoo.create_model(name, **options)`` for WRNs (NCHW inputs)."""
-    family, kwargs = resolve_options(name, **options)
+    family, kwargs = resolve_options(name, ModelOptions.from_kwargs(**options))
     if family.build is not wide_resnet.wide_resnet:
         raise ValueError(f"bench.torch_wrn builds Wide-ResNets only ('wrn-{{d}}-{{k}}'). Received: {name!r}")
     for key, default in (("include_top", True), ("pooling", None), ("input_normalization", None)):

@@ -62,6 +62,7 @@ from bench import flops as flops_lib
 from bench.train_plan import (TF_KERNELS, TORCH_PRECISIONS, check_targets, kernels_in_force, plan, ratios,
                               ratios_by_round, ratios_by_step, run_name, torch_unavailable)
 from tfzoo.cli import ONEDNN_ENV
+from tfzoo.models.schemes import INIT_SCHEMES, NORMALIZATIONS
 
 
 OVER_PEAK = ("over 100 % of the matmul peak: direct-convolution FLOPs are counted, and the kernels did fewer "
@@ -269,8 +270,8 @@ def add_model_flags(add):
     """The flags that say which WRN step to time (``add``: a parser's ``add_argument``); ``bench.kernel_time``
     takes them too."""
     add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
-    add("--normalization", default="batch_norm", choices=("batch_norm", "ghost_batch_norm", "none"))
-    add("--init", default="standard", choices=("standard", "skipinit", "zeroinit", "fixup"))
+    add("--normalization", default="batch_norm", choices=tuple(NORMALIZATIONS))
+    add("--init", default="standard", choices=tuple(INIT_SCHEMES))
     add("--batch_size", type=int, default=64)
     add("--ghost_batch_size", type=int, default=64, help="as the recipe: accumulate B/G micro-batches below B")
 
@@ -333,13 +334,13 @@ def parse_args(argv=None):
                      f"Received: --precision={args.precision}")
     if args.run:
         parts = args.run.split(",")
-        accepted = (("keras", "torch"), ("fp32", "bf16", "fp16"), ("batch_norm", "ghost_batch_norm", "none"),
-                    ("standard", "skipinit", "zeroinit", "fixup"))
+        accepted = (("keras", "torch"), ("fp32", "bf16", "fp16"), tuple(NORMALIZATIONS), tuple(INIT_SCHEMES))
         if len(parts) != 4 or any(p not in ok for p, ok in zip(parts, accepted)):
             parser.error(f"--run takes framework,precision,normalization,init. Received: {args.run!r}")
         if parts[0] == "torch" and parts[1] not in TORCH_PRECISIONS:
             parser.error(f"--run: the PyTorch twin runs in {' or '.join(TORCH_PRECISIONS)}. Received: {args.run!r}")
-    ghost = args.normalization == "ghost_batch_norm" or args.compare or bool(args.run and "ghost_batch_norm" in args.run)
+    run_normalization = args.run.split(",")[2] if args.run else args.normalization
+    ghost = args.compare or NORMALIZATIONS[run_normalization].statistics == "ghost"
     if ghost and args.batch_size % args.ghost_batch_size:
         parser.error(f"ghost BN needs --batch_size a multiple of --ghost_batch_size. Received: --batch_size="
                      f"{args.batch_size} --ghost_batch_size={args.ghost_batch_size}")

@@ -5,10 +5,10 @@
 """
 
 from tfzoo import layers
-from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, create_model, list_models
+from tfzoo.models import INIT_SCHEMES, NORMALIZATIONS, ModelOptions, create_model, list_models
 
 __version__ = "0.1.0"
-__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "create_model", "layers", "list_models", "load_model", "predict_proba",
+__all__ = ["INIT_SCHEMES", "NORMALIZATIONS", "ModelOptions", "create_model", "layers", "list_models", "load_model", "predict_proba",
            "pretrained"]
 
 

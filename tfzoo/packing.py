@@ -27,7 +27,7 @@ class PackError(ValueError):
 
 
 def run_architecture(run_dir):
-    """(model name, ``create_model`` keyword arguments, dataset spec) of a run, from its
+    """(model name, ``ModelOptions``, dataset spec) of a run, from its
     config.json and the data set's spec that its results.json records."""
     from tfzoo.data import DatasetSpec, get_spec
     from tfzoo.training.config import TrainConfig
@@ -46,7 +46,7 @@ def run_architecture(run_dir):
         spec = DatasetSpec.from_dict(recorded)
     else:
         spec = get_spec(config.dataset, config.data_dir)
-    return config.model, config.model_kwargs(spec), spec
+    return config.model, config.model_options(spec), spec
 
 
 def pack_run(run_dir, output):
@@ -63,12 +63,12 @@ def pack_run(run_dir, output):
         raise PackError(f"{run_dir} holds no model.keras: the run has not finished")
     if Path(output).resolve().is_relative_to(run_dir.resolve()):
         raise PackError(f"output {output} lies inside the run folder {run_dir}; choose a path outside it")
-    name, kwargs, spec = run_architecture(run_dir)
+    name, options, spec = run_architecture(run_dir)
     with tempfile.TemporaryDirectory(prefix="tfzoo-pack-") as tmp:
         tmp = Path(tmp)
         keras.saving.load_model(run_dir / "model.keras", compile=False).save_weights(tmp / WEIGHTS_MEMBER)
         with precision_scope("fp32"):
-            model = tfzoo.create_model(name, **kwargs)
+            model = tfzoo.create_model(name, options=options)
         model.load_weights(tmp / WEIGHTS_MEMBER)
         export_lib.export(export_lib.source_from_model(model, spec), tmp / "saved_model", "saved_model")
         data = reproducible_tar_gz({WEIGHTS_MEMBER: tmp / WEIGHTS_MEMBER, "saved_model": tmp / "saved_model"})

@@ -82,9 +82,12 @@ class PretrainedModel:
         return spec.mean, spec.std
 
     def architecture(self, **overrides):
-        """``create_model`` keyword arguments that rebuild this entry's trained architecture."""
-        return {**dict(self.model_options), "normalization": self.normalization, "init": self.init,
-                "num_classes": self.num_classes, "input_shape": tuple(self.input_shape), **overrides}
+        """The ``ModelOptions`` that rebuild this entry's trained architecture, with ``overrides``."""
+        from tfzoo.models.options import ModelOptions
+
+        return ModelOptions.from_kwargs(**{**dict(self.model_options), "normalization": self.normalization,
+                                           "init": self.init, "num_classes": self.num_classes,
+                                           "input_shape": tuple(self.input_shape), **overrides})
 
 
 WEIGHTS_MEMBER = "model.weights.h5"
@@ -169,7 +172,7 @@ def create_pretrained(name, *, model=None, num_classes=None, include_top=True, p
             f"pretrained model {name!r} ships a SavedModel only (tfzoo.pretrained.load); entries with Keras "
             f"weights: {', '.join(names(with_weights=True)) or 'none'}")
     new_classes = num_classes is not None and num_classes != entry.num_classes and include_top
-    target = create_model(entry.model, **entry.architecture(
+    target = create_model(entry.model, options=entry.architecture(
         num_classes=num_classes if new_classes else entry.num_classes, include_top=include_top, pooling=pooling,
         input_normalization=entry.input_normalization()))
     source = _entry_source(entry, cache_dir)
@@ -184,7 +187,7 @@ def _entry_source(entry, cache_dir=None):
     """The entry's trained architecture (standardized images in) with its verified weights."""
     from tfzoo.models.registry import create_model
 
-    source = create_model(entry.model, **entry.architecture())
+    source = create_model(entry.model, options=entry.architecture())
     data = fetch_verified(entry, cache_dir)
     with tempfile.TemporaryDirectory(prefix=f"tfzoo-{entry.name}-") as tmp:
         path = Path(tmp) / WEIGHTS_MEMBER

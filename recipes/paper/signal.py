@@ -51,11 +51,12 @@ LABELS = {"batch_norm": "batch norm", "none": "no normalization, He init", "zero
 def check_flags():
     """The dataset spec, after every flag is checked; exits 2 naming the first bad one."""
     from tfzoo.data import DataError, get_spec
+    from tfzoo.models.options import ModelOptions
     from tfzoo.models.registry import resolve_options
 
     try:
         spec = get_spec(FLAGS.dataset)
-        resolve_options(FLAGS.model, num_classes=spec.num_classes, input_shape=spec.image_shape)
+        resolve_options(FLAGS.model, ModelOptions(num_classes=spec.num_classes, input_shape=spec.image_shape))
     except (DataError, ValueError) as error:
         fail(error)
     if FLAGS.batch < 2:

@@ -9,6 +9,7 @@ import keras
 from keras import layers
 
 from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, he_normal, zeros
+from tfzoo.models.schemes import NORMALIZATIONS
 
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
@@ -29,9 +30,10 @@ def conv(x, filters, kernel, stride, scheme, name, *, zero=False, scale=1.0):
 
 def norm(x, scheme, name, *, with_bias=True):
     """The normalization slot: BN, ghost BN, Fixup's scalar bias, or nothing."""
-    if scheme.normalization == "batch_norm":
+    statistics = NORMALIZATIONS[scheme.normalization].statistics
+    if statistics == "batch":
         return BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)(x)
-    if scheme.normalization == "ghost_batch_norm":
+    if statistics == "ghost":
         return GhostBatchNormalization(
             scheme.ghost_batch_size, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
         )(x)

@@ -10,6 +10,7 @@ import re
 from tfzoo.models import resnet as resnet_lib
 from tfzoo.models.blocks import POOLINGS
 from tfzoo.models import wide_resnet as wrn_lib
+from tfzoo.models.options import ModelOptions
 from tfzoo.models.schemes import resolve_scheme
 
 
@@ -92,56 +93,44 @@ def lookup(name):
     )
 
 
-def resolve_options(
-    name,
-    *,
-    normalization="batch_norm",
-    init="standard",
-    num_classes=10,
-    input_shape=None,
-    dropout=0.0,
-    classifier_dropout=None,
-    conv_bias=None,
-    scalar_multiplier=None,
-    scalar_bias=False,
-    ghost_batch_size=64,
-    include_top=True,
-    pooling=None,
-    input_normalization=None,
-):
-    """Checks ``create_model``'s arguments without building anything; returns the builder's
-    keyword arguments. Raises ValueError naming the bad value and what is accepted."""
+def resolve_options(name, options):
+    """Checks ``options`` (a ``ModelOptions``) for model ``name`` without building anything;
+    returns (family, the builder's keyword arguments). Raises ValueError naming the bad value and
+    what is accepted."""
     family_name, arch = lookup(name)
     family = FAMILIES[family_name]
+    o = options
     scheme = resolve_scheme(
-        normalization,
-        init,
+        o.normalization,
+        o.init,
         zeroinit_dropout=family.zeroinit_dropout,
-        ghost_batch_size=ghost_batch_size,
-        dropout=dropout,
-        classifier_dropout=classifier_dropout,
-        conv_bias=conv_bias,
-        scalar_multiplier=scalar_multiplier,
-        scalar_bias=scalar_bias,
+        ghost_batch_size=o.ghost_batch_size,
+        dropout=o.dropout,
+        classifier_dropout=o.classifier_dropout,
+        conv_bias=o.conv_bias,
+        scalar_multiplier=o.scalar_multiplier,
+        scalar_bias=o.scalar_bias,
         supports_scalar_bias=family.supports_scalar_bias,
     )
+    num_classes = o.num_classes
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2. Received: num_classes={num_classes!r}")
-    shape = tuple(input_shape) if input_shape is not None else family.input_shape
+    shape = tuple(o.input_shape) if o.input_shape is not None else family.input_shape
     if len(shape) != 3 or any(not isinstance(s, int) or s < 1 for s in shape):
-        raise ValueError(f"input_shape must be (height, width, channels). Received: input_shape={input_shape!r}")
-    if not isinstance(include_top, bool):
-        raise ValueError(f"include_top must be True or False. Received: include_top={include_top!r}")
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}. Received: pooling={pooling!r}")
-    if include_top and pooling is not None:
-        raise ValueError(f"pooling applies with include_top=False only. Received: pooling={pooling!r}")
+        raise ValueError(f"input_shape must be (height, width, channels). Received: input_shape={o.input_shape!r}")
+    if not isinstance(o.include_top, bool):
+        raise ValueError(f"include_top must be True or False. Received: include_top={o.include_top!r}")
+    if o.pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}. Received: pooling={o.pooling!r}")
+    if o.include_top and o.pooling is not None:
+        raise ValueError(f"pooling applies with include_top=False only. Received: pooling={o.pooling!r}")
+    input_normalization = o.input_normalization
     if input_normalization is not None:
         input_normalization = _check_normalization(input_normalization, shape[-1])
     if family_name == "wrn":
         wrn_lib.check_architecture(**arch)
     return family, dict(arch, scheme=scheme, num_classes=num_classes, input_shape=shape, name=name,
-                        include_top=include_top, pooling=pooling, input_normalization=input_normalization)
+                        include_top=o.include_top, pooling=o.pooling, input_normalization=input_normalization)
 
 
 def _check_normalization(value, channels):
@@ -157,7 +146,7 @@ def _check_normalization(value, channels):
     return mean, std
 
 
-def create_model(name=None, *, pretrained=None, **options):
+def create_model(name=None, *, pretrained=None, options=None, **overrides):
     """Builds a registered model with a normalization and init scheme, or a pretrained one.
 
     Args:
@@ -184,13 +173,19 @@ def create_model(name=None, *, pretrained=None, **options):
       input_normalization: ``(mean, std)`` per channel: the model takes pixels on the 0..255
         scale and standardizes them itself; None (default): it takes standardized images.
 
+      options: a ``ModelOptions`` holding all of the above at once (what a training run's
+        configuration and a pretrained entry pass); keyword arguments given beside it override it.
+
     Returns a functional ``keras.Model`` from images to logits (or features).
     """
     if pretrained is not None:
         from tfzoo.pretrained import create_pretrained
 
-        return create_pretrained(pretrained, model=name, **options)
+        if options is not None:
+            raise ValueError("create_model(pretrained=...) takes its options from the entry. Received: options=ModelOptions(...)")
+        return create_pretrained(pretrained, model=name, **overrides)
     if name is None:
         raise ValueError("create_model needs a model name or pretrained=NAME. Received: name=None, pretrained=None")
-    family, kwargs = resolve_options(name, **options)
+    options = (options or ModelOptions()).replace(**overrides)
+    family, kwargs = resolve_options(name, options)
     return family.build(**kwargs)

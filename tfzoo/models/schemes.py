@@ -7,7 +7,48 @@ of "Batch normalization has multiple benefits" (Table 1: biases alone, dropout a
 
 import dataclasses
 
-NORMALIZATIONS = ("batch_norm", "ghost_batch_norm", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class Normalization:
+    """What a normalization computes its statistics over. The blocks read it to pick the layer, the
+    optimizer and the training configuration to split a batch into ghost batches, and the
+    benchmarks' PyTorch twin to mirror the blocks.
+
+    statistics: "batch" (the whole per-replica batch: one step per update), "ghost" (each ghost batch
+        of ``ghost_batch_size`` examples on its own: "Batch normalization has multiple benefits",
+        section 3) or None (no normalization: a batch may be split into ghost batches, which is exact
+        and saves memory).
+    """
+
+    name: str
+    statistics: str | None
+    description: str
+
+    @property
+    def normalized(self):
+        return self.statistics is not None
+
+    @property
+    def splits_batch(self):
+        """Whether an update may accumulate the gradients of several ghost batches."""
+        return self.statistics != "batch"
+
+
+NORMALIZATIONS = {
+    n.name: n
+    for n in (
+        Normalization("batch_norm", "batch", "batch normalization over the whole batch"),
+        Normalization("ghost_batch_norm", "ghost", "batch normalization over each ghost batch"),
+        Normalization("none", None, "no normalization"),
+    )
+}
+
+
+def get_normalization(name):
+    """The ``Normalization`` called ``name``, or a ValueError naming it and the accepted names."""
+    _check_choice("normalization", name, tuple(NORMALIZATIONS))
+    return NORMALIZATIONS[name]
 
 # Switches of each init scheme ("Batch normalization has multiple benefits", sections 2 and 4).
 # ``classifier_dropout=True`` means "the family's ZeroInit drop probability" (0.6 for CIFAR WRNs, 0.2
@@ -54,7 +95,7 @@ class Scheme:
 
     @property
     def normalized(self):
-        return self.normalization != "none"
+        return NORMALIZATIONS[self.normalization].normalized
 
 
 def _check_choice(name, value, accepted):
@@ -86,10 +127,10 @@ def resolve_scheme(
     ``classifier_dropout``, ``conv_bias`` and ``scalar_multiplier`` (bool) override the init
     scheme's switch when not None; that is how the ablation rows are written.
     """
-    _check_choice("normalization", normalization, NORMALIZATIONS)
+    get_normalization(normalization)
     _check_choice("init", init, tuple(INIT_SCHEMES))
     switches = dict(INIT_SCHEMES[init])
-    if init == "fixup" and normalization != "none":
+    if init == "fixup" and NORMALIZATIONS[normalization].normalized:
         raise ValueError(
             f"init='fixup' replaces normalization and needs normalization='none'. "
             f"Received: normalization={normalization!r}"

@@ -5,7 +5,9 @@ import json
 
 from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
+from tfzoo.models.options import ModelOptions
 from tfzoo.models.registry import resolve_options
+from tfzoo.models.schemes import get_normalization
 from tfzoo.precision import check_precision
 from tfzoo.training.optimizer import accumulation_steps
 from tfzoo.training.schedules import SCHEDULES
@@ -67,8 +69,9 @@ class TrainConfig:
     def augment(self):
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
 
-    def model_kwargs(self, spec):
-        return dict(
+    def model_options(self, spec):
+        """The ``ModelOptions`` of this run's model on data set ``spec``."""
+        return ModelOptions(
             normalization=self.normalization,
             init=self.init,
             num_classes=spec.num_classes,
@@ -84,7 +87,7 @@ class TrainConfig:
     def validate(self):
         """Raises ValueError naming the first bad value and what is accepted; builds nothing big."""
         spec = get_spec(self.dataset, self.data_dir)
-        resolve_options(self.model, **self.model_kwargs(spec))  # model and scheme errors, without building
+        resolve_options(self.model, self.model_options(spec))  # model and scheme errors, without building
         _positive_int("batch_size", self.batch_size)
         _positive_int("ghost_batch_size", self.ghost_batch_size)
         _positive_int("epochs", self.epochs)
@@ -135,6 +138,7 @@ class TrainConfig:
         ValueError when B does not split that way.
         """
         batch, ghost, normalization = self.batch_size, self.ghost_batch_size, self.normalization
+        statistics = get_normalization(normalization)
         if batch % num_replicas:
             raise ValueError(
                 f"batch_size={batch} must be a multiple of the number of replicas, {num_replicas} "
@@ -143,9 +147,9 @@ class TrainConfig:
         per_replica = batch // num_replicas
         name = f"batch_size={batch}" if num_replicas == 1 else (
             f"the per-replica batch {per_replica} (batch_size={batch} over {num_replicas} replicas)")
-        if normalization != "batch_norm" and per_replica > ghost and per_replica % ghost:
+        if statistics.splits_batch and per_replica > ghost and per_replica % ghost:
             raise ValueError(f"{name} must be a multiple of ghost_batch_size={ghost} with normalization={normalization!r}.")
-        if normalization == "ghost_batch_norm" and per_replica < ghost:
+        if statistics.statistics == "ghost" and per_replica < ghost:
             raise ValueError(f"{name} is smaller than ghost_batch_size={ghost}.")
         return accumulation_steps(per_replica, ghost, normalization)
 

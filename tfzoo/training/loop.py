@@ -203,7 +203,7 @@ def initial_weights_from(config, spec):
     from tfzoo.pretrained import initialize_from
 
     with precision_scope("fp32"):
-        model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
+        model = tfzoo.create_model(config.model, options=config.model_options(spec))
     initialize_from(model, config.init_from)
     return model.get_weights()
 
@@ -221,7 +221,7 @@ def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out
     history = []
     with distribute.scope(strategy):
         with precision_scope(precision):  # layers keep their dtype policy after the scope
-            model = tfzoo.create_model(config.model, **config.model_kwargs(spec))
+            model = tfzoo.create_model(config.model, options=config.model_options(spec))
         add_l2(model, config.weight_decay)
         optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
         model.compile(

@@ -2,6 +2,8 @@
 
 import keras
 
+from tfzoo.models.schemes import get_normalization
+
 
 def add_l2(model, coefficient):
     """Adds ``coefficient / 2 * sum(w ** 2)`` over every conv and dense kernel to the loss.
@@ -33,7 +35,7 @@ def accumulation_steps(batch_size, ghost_batch_size, normalization):
     """
     if batch_size < 1 or ghost_batch_size < 1:
         raise ValueError(f"batch sizes must be >= 1. Received: batch_size={batch_size}, ghost_batch_size={ghost_batch_size}")
-    if normalization == "batch_norm" or ghost_batch_size >= batch_size:
+    if not get_normalization(normalization).splits_batch or ghost_batch_size >= batch_size:
         return 1
     if batch_size % ghost_batch_size:
         raise ValueError(

@@ -1,0 +1,62 @@
+"""``ModelOptions``: the one object that says how to build a model, whoever asks for it.
+
+``create_model``'s keyword arguments, a training run's configuration (``TrainConfig.model_options``)
+and a pretrained entry (``PretrainedModel.architecture``) all become a ``ModelOptions``;
+``registry.resolve_options`` checks it against the model's family and hands the builder its
+arguments. It is frozen: a variation is ``options.replace(num_classes=5)``.
+"""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelOptions:
+    """How to build a registered architecture (``create_model`` documents each field).
+
+    normalization, init: the scheme (``schemes.NORMALIZATIONS``, ``schemes.INIT_SCHEMES``).
+    num_classes, input_shape: classifier size and (H, W, C); None = the family's default shape.
+    dropout: WRN dropout between the two convolutions of each block.
+    classifier_dropout, conv_bias, scalar_multiplier: overrides of the init scheme's switches
+        ("Batch normalization has multiple benefits", Table 1's ablations); None keeps the scheme's.
+    scalar_bias: ResNet-V1's scalar bias before each block's final ReLU (the paper's Table 5).
+    ghost_batch_size: examples per ghost batch.
+    include_top, pooling: False and "avg" / "max" / None make a feature extractor (keras.applications).
+    input_normalization: (mean, std) per channel on the 0..255 scale, applied inside the model.
+    """
+
+    normalization: str = "batch_norm"
+    init: str = "standard"
+    num_classes: int = 10
+    input_shape: tuple | None = None
+    dropout: float = 0.0
+    classifier_dropout: float | None = None
+    conv_bias: bool | None = None
+    scalar_multiplier: bool | None = None
+    scalar_bias: bool = False
+    ghost_batch_size: int = 64
+    include_top: bool = True
+    pooling: str | None = None
+    input_normalization: tuple | None = None
+
+    @classmethod
+    def from_kwargs(cls, **options):
+        """``ModelOptions(**options)``, with a ValueError naming an unknown option and the accepted ones."""
+        _check_names(options)
+        return cls(**options)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (unknown names rejected as in ``from_kwargs``)."""
+        _check_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self):
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(ModelOptions))
+
+
+def _check_names(options):
+    unknown = sorted(set(options) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"Unknown model option {unknown[0]!r}; accepted: {', '.join(FIELDS)}.")
