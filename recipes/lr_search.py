@@ -123,7 +123,7 @@ def _same_data_dir_as_before(base):
     one folder (``x``, ``x/``, ``./x``): search.json is compared as written."""
     import json
 
-    from tfzoo.training.loop import same_data_dir
+    from tfzoo.training.preparation import same_data_dir
 
     try:
         previous = json.loads((Path(FLAGS.output_dir) / "search.json").read_text())["config"]["data_dir"]

@@ -1,9 +1,9 @@
 """The training flags shared by every recipe: one absl flag per ``TrainConfig`` field.
 
 Importing this module defines the flags. ``config_from_flags(model)`` turns them into a
-``TrainConfig``; ``check_or_exit(config)`` validates it, sets up the tf.distribute strategy
-(``--strategy``; before TensorFlow initialises its devices, for ``--virtual_cpu_devices``) and
-exits 2 with one ``error:`` line.
+``TrainConfig``; ``check_or_exit(config)`` prepares its run once (``tfzoo.training.prepare``:
+validation, the tf.distribute strategy before TensorFlow initialises its devices, precision,
+determinism) or exits 2 with one ``error:`` line; ``train_and_report`` trains that prepared run.
 Recipes name the model themselves (``--depth/--width`` in cifar_wrn, ``--model`` in lr_search).
 """
 
@@ -83,32 +83,15 @@ def pretrained_defaults():
     return entry.model, {k: v for k, v in values.items() if k in FLAGS and not FLAGS[k].present}
 
 
-def is_chief(config):
-    """Whether this process keeps the run's outputs: False on the non-chief workers of a
-    multi-worker job, which must not export or write summaries either."""
-    from tfzoo import distribute
-
-    return distribute.is_chief(distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices))
-
-
 def check_or_exit(config, check_lock=True):
-    """Validates ``config`` (see ``TrainConfig.validate``) and that its ``output_dir`` holds no other
-    run and (``check_lock``) is not in use by one, sets up its tf.distribute strategy and checks that
-    the batch splits over its replicas; returns the dataset spec, or exits 2."""
-    from tfzoo import distribute
-    from tfzoo.training import lock
-    from tfzoo.training.determinism import make_deterministic
-    from tfzoo.training.loop import check_resumable
+    """Prepares ``config``'s run once (``tfzoo.training.prepare``: the configuration validated, its
+    ``output_dir`` holding no other run and, with ``check_lock``, not in use by one, the
+    tf.distribute strategy set up and the batch split over its replicas); returns the
+    ``PreparedRun``, or exits 2 with one ``error:`` line."""
+    from tfzoo.training import prepare
 
     try:
-        spec = config.validate()
-        check_resumable(config.output_dir, config)  # another run's folder: one line, not a traceback
-        make_deterministic(config.strategy)  # before the strategy starts TensorFlow's runtime
-        strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
-        config.accumulation(strategy.num_replicas_in_sync)
-        if check_lock and distribute.is_chief(strategy):
-            lock.check_free(config.output_dir)  # a folder another run is writing to: fail before reading data
-        return spec
+        return prepare(config, check_lock=check_lock)
     except ValueError as error:
         fail(error)
 
@@ -125,12 +108,12 @@ def train_and_report(config, *, export=None, summary=None):
     from tfzoo.training.checkpoints import CheckpointError
     from tfzoo.training.lock import FolderInUse
 
-    check_or_exit(config)
+    run = check_or_exit(config)
     if export and Path(export).exists():
         fail(f"--export={export} already exists; choose a new folder")
     try:
         # The chief alone writes to output_dir: the other workers of a multi-worker job write nothing there.
-        results = train(config, callbacks=[cli.flagfile_callback(config.output_dir)] if is_chief(config) else [])
+        results = train(run, callbacks=[cli.flagfile_callback(config.output_dir)] if run.chief else [])
     except (DataError, CheckpointError, FolderInUse, PretrainedError) as error:
         fail(error)
     except OSError as error:  # a read-only or full output folder: every file there is whole, old or new
@@ -142,7 +125,7 @@ def train_and_report(config, *, export=None, summary=None):
         print(f"error: training diverged (NaN/inf loss) at epoch {at['epoch']}, step {at['step']}; "
               f"see {out}/results.json", file=sys.stderr)
         sys.exit(EXIT_DIVERGED)
-    if not is_chief(config):
+    if not run.chief:
         return results  # a non-chief worker of a multi-worker job: the chief reports and exports
     print(f"{summary(results) if summary else ''} after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
           f"results: {out}/results.json  model: {out}/model.keras\n"

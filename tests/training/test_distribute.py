@@ -85,12 +85,12 @@ def test_batch_is_global_and_ghost_batches_are_per_replica():
         uneven.accumulation(2)
 
 
-def test_one_device_is_its_own_chief():
-    from recipes import train_flags
+def test_one_device_is_its_own_chief(tmp_path):
+    from tfzoo.training import prepare
 
     strategy = distribute.make_strategy("default")
     assert distribute.is_default(strategy) and strategy.num_replicas_in_sync == 1
-    assert distribute.is_chief(strategy) and train_flags.is_chief(TrainConfig(**RUN))
+    assert distribute.is_chief(strategy) and prepare(TrainConfig(**RUN, output_dir=str(tmp_path / "run"))).chief
 
 
 def test_virtual_cpus_after_tensorflow_started_is_a_clear_error():

@@ -28,9 +28,9 @@ def test_mixed_precision_run_trains_and_saves(tmp_path, caplog, monkeypatch, pre
     import keras
 
     import tfzoo  # noqa: F401  (registers the layers for load_model)
-    from tfzoo.training import loop, train
+    from tfzoo.training import preparation, train
 
-    monkeypatch.setattr(loop, "cpu_flags", lambda: AVX2_ONLY)  # a CPU without 16-bit arithmetic
+    monkeypatch.setattr(preparation, "cpu_flags", lambda: AVX2_ONLY)  # a CPU without 16-bit arithmetic
     results = train(_config(tmp_path, precision), verbose=0)
     warnings = [r.getMessage() for r in caplog.records if "arithmetic" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].startswith(f"--precision={precision} on a CPU without {precision}")
@@ -55,9 +55,9 @@ def test_auto_resolves_from_the_cpu_and_is_recorded(tmp_path, caplog, monkeypatc
     import keras
 
     import tfzoo  # noqa: F401
-    from tfzoo.training import loop, train
+    from tfzoo.training import preparation, train
 
-    monkeypatch.setattr(loop, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(preparation, "cpu_flags", lambda: flags)
     results = train(_config(tmp_path, "auto"), verbose=0)
     assert results["precision"] == resolved and results["precision_requested"] == "auto"
     saved = json.loads((tmp_path / "run" / "results.json").read_text())

@@ -166,7 +166,7 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
 def test_checkpoints_written_with_other_kernels_are_refused(tmp_path):
     """A run resumed with other CPU kernels would not end with the uninterrupted run's numbers."""
     from tfzoo.training.determinism import onednn_enabled
-    from tfzoo.training.loop import check_resumable
+    from tfzoo.training.preparation import check_resumable
 
     config = _config(tmp_path)
     checkpoints = tmp_path / "run" / "checkpoints"

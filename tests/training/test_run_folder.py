@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 from tfzoo.training import checkpoints, lock, outputs
 from tfzoo.training.config import TrainConfig
-from tfzoo.training.loop import check_resumable
+from tfzoo.training.preparation import check_resumable
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ _EXPORTS = {
     "TrainConfig": "config",
     "EXIT_DIVERGED": "loop",
     "train": "loop",
+    "prepare": "preparation",
+    "PreparedRun": "preparation",
     "make_deterministic": "determinism",
     "accumulation_steps": "optimizer",
     "add_l2": "optimizer",

@@ -11,15 +11,14 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
-from tfzoo.precision import cpu_flags, cpu_warning, gpu_capabilities, precision_scope, resolve_precision, wrap_optimizer
+from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, lock, outputs
-from tfzoo.training.determinism import check_same_kernels, make_deterministic, onednn_enabled
-from tfzoo.training.config import TrainConfig
+from tfzoo.training.determinism import onednn_enabled
+from tfzoo.training.preparation import PreparedRun, check_resumable, prepare
 from tfzoo.training.metrics import recipe_metrics
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
@@ -57,43 +56,6 @@ class _Checkpoint(checkpoints.EpochCheckpoint):
             super().on_epoch_end(epoch, logs)
 
 
-# Where a run is, not what it is: these may change when a run is resumed.
-_LOCATION_FIELDS = ("output_dir", "tpu")
-
-
-def same_data_dir(a, b):
-    """Whether two ``data_dir`` values name one folder: ``x``, ``x/``, ``./x`` and its absolute path do."""
-    if not a or not b:
-        return not a and not b
-    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
-
-
-def check_resumable(output_dir, config):
-    """Raises ValueError if ``output_dir`` holds a run with another configuration (``data_dir``
-    compared as a resolved path), or checkpoints written with other CPU kernels
-    (``determinism.check_same_kernels``); ``checkpoints.CheckpointError`` if every checkpoint there
-    is damaged."""
-    saved = Path(output_dir) / "config.json"
-    if not saved.exists():
-        return
-    try:
-        previous = {**TrainConfig().to_dict(), **json.loads(saved.read_text())}  # fields added since: defaults
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"output_dir {output_dir}: {saved} is not a run's configuration ({error}); "
-                         "use a new --output_dir or delete the old one.") from None
-    changed = {k: (previous[k], v) for k, v in config.to_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS
-               and not (k == "data_dir" and same_data_dir(previous[k], v))}
-    if changed:
-        key, (old, new) = sorted(changed.items())[0]
-        raise ValueError(
-            f"output_dir {output_dir} holds a run with {key}={old!r}, not {new!r}; "
-            "use a new --output_dir or delete the old one."
-        )
-    _, path = checkpoints.latest(Path(output_dir) / "checkpoints", warn=False)
-    if path is not None:
-        check_same_kernels(checkpoints.written_with_onednn(path), f"output_dir {output_dir} (checkpoint {path.name})")
-
-
 def machine():
     """The machine a result was measured on, for results.json and published tables."""
     return {
@@ -108,9 +70,11 @@ def machine():
     }
 
 
-def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
+def train(config, *, callbacks=(), verbose="auto"):
     """Trains one model as ``config`` says and writes its outputs to ``config.output_dir``.
 
+    ``config`` is a ``TrainConfig``, or the ``PreparedRun`` that ``tfzoo.training.prepare`` made of
+    one (a recipe prepares first, to report a bad configuration before anything starts).
     Resumes from the newest checkpoint in ``output_dir/checkpoints`` if there is one. Writes
     ``results.json`` (last, atomically), ``history.csv``, ``curves.png``, ``model.keras``
     and TensorBoard logs. Returns the results dictionary; ``results["diverged"]`` is True if
@@ -121,34 +85,20 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
     In a multi-worker cluster only the chief writes to ``output_dir``; the other workers
     write to a temporary directory they delete, and all resume from the chief's checkpoints.
     """
-    started = time.time()
-    spec = config.validate()
-    reproducible = make_deterministic(config.strategy)  # before the strategy starts the runtime
-    strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
-    accumulation = config.accumulation(strategy.num_replicas_in_sync)
-    out = Path(config.output_dir)
-    check_resumable(out, config)
-    # auto: bf16 where the GPUs, the TPU or this CPU compute in it natively (tfzoo.precision)
-    precision = resolve_precision(config.precision, flags=cpu_flags(), gpu_capabilities=gpu_capabilities(),
-                                  tpu=config.strategy == "tpu")
-    if not tf.config.list_logical_devices("GPU") and config.strategy != "tpu":
-        warning = cpu_warning(precision, cpu_flags())
-        if warning:
-            logging.warning(warning)
-    chief = distribute.is_chief(strategy)
+    run = config if isinstance(config, PreparedRun) else prepare(config, check_lock=False)
+    config, out = run.config, run.output_dir
     # Nothing is written before the data is read and checked: a run that fails on its input leaves
     # output_dir as it found it, and the corrected command is not refused.
     keras.utils.set_random_seed(config.seed)
     start_epoch, path = checkpoints.latest(out / "checkpoints")
-    distribute.same_on_all_workers(strategy, start_epoch, "the checkpoint epoch to resume from")
+    distribute.same_on_all_workers(run.strategy, start_epoch, "the checkpoint epoch to resume from")
     data = load_training_data(config, start_epoch)
     # A fresh run from --init_from loads and checks those weights before anything is written too.
-    initial_weights = initial_weights_from(config, spec) if path is None and config.init_from else None
-    run = dict(spec=spec, strategy=strategy, accumulation=accumulation, started=started, callbacks=callbacks,
-               verbose=verbose, reproducible=reproducible, precision=precision, initial_weights=initial_weights)
-    if not chief:
-        with distribute.writable_dir(out, chief) as write_dir:
-            return _train(config, data, start_epoch, path, out=out, write_dir=Path(write_dir), **run)
+    initial_weights = initial_weights_from(config, run.spec) if path is None and config.init_from else None
+    fit = dict(callbacks=callbacks, verbose=verbose, initial_weights=initial_weights)
+    if not run.chief:
+        with distribute.writable_dir(out, run.chief) as write_dir:
+            return _train(run, data, start_epoch, path, write_dir=Path(write_dir), **fit)
     with _owned(out):
         # No other run can write here now; one that did since the checks above may have moved on.
         check_resumable(out, config)
@@ -158,7 +108,7 @@ def train(config: TrainConfig, *, callbacks=(), verbose="auto"):
             data = load_training_data(config, start_epoch)
         outputs.write_text_atomic(out / "config.json", config.to_json())
         (out / "results.json").unlink(missing_ok=True)
-        return _train(config, data, start_epoch, path, out=out, write_dir=out, **run)
+        return _train(run, data, start_epoch, path, write_dir=out, **fit)
 
 
 def load_training_data(config, start_epoch=0):
@@ -208,9 +158,10 @@ def initial_weights_from(config, spec):
     return model.get_weights()
 
 
-def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out, write_dir, started, callbacks,
-           verbose, reproducible, precision, initial_weights):
-    """``train`` after the checks and the data: reads checkpoints from ``out``, writes to ``write_dir``."""
+def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initial_weights):
+    """``train`` after the checks and the data: reads checkpoints from ``run.output_dir``, writes to ``write_dir``."""
+    config, spec, strategy, accumulation, precision = run.config, run.spec, run.strategy, run.accumulation, run.precision
+    out = run.output_dir
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
     micro_steps = accumulation if distribute.is_default(strategy) else 1
@@ -271,7 +222,7 @@ def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out
         "epochs": len(checkpoint.history),
         "resumed_from_epoch": start_epoch or None,
         "strategy": config.strategy,
-        "bit_reproducible": reproducible,  # tfzoo.training.determinism
+        "bit_reproducible": run.reproducible,  # tfzoo.training.determinism
         "precision": precision,  # what ran; precision_requested: what the config asked (auto resolves)
         "precision_requested": config.precision,
         "num_replicas": strategy.num_replicas_in_sync,
@@ -292,7 +243,7 @@ def _train(config, data, start_epoch, path, *, spec, strategy, accumulation, out
             train_eval_ds = train_eval_ds.take(-(-STREAMING_TRAIN_LOSS_EXAMPLES // config.eval_batch_size))
         results.update(_final_metrics(model, test_ds, distribute.shard_by_example(train_eval_ds, strategy)))
         outputs.save_model_atomic(model, write_dir / "model.keras")
-    results["seconds"] = round(time.time() - started, 2)
+    results["seconds"] = round(time.time() - run.started, 2)
     results["seconds_training_total"] = round(sum(e.get("seconds", 0.0) for e in checkpoint.history), 2)
     outputs.write_history(checkpoint.history, write_dir / "history.csv")
     outputs.plot_curves(checkpoint.history, write_dir / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
