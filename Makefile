@@ -27,15 +27,6 @@ test: install
 	$(PYTEST)
 	KERAS_BACKEND=jax $(PYTEST) tests/layers tests/models
 
-# Wheels for bench/gpu_figures.py's GPU machine (Python 3.12 with JAX; no TensorFlow, no Keras, no package registry):
-# the versions installed here of Keras and of the two packages it needs that that machine lacks.
-GPU_WHEELS = keras namex optree
-GPU_PLATFORMS = manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64
-
+# Wheels for bench/gpu_figures.py's GPU machine (tools/gpu_wheels.sh says which and why).
 gpu-wheels:
-	rm -rf .whl .whl.tmp
-	$(PIP) download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-		$(addprefix --platform ,$(GPU_PLATFORMS)) -d .whl.tmp \
-		$$(for p in $(GPU_WHEELS); do printf '%s==%s ' $$p \
-			"$$($(PYTHON) -c "import importlib.metadata as m; print(m.version('$$p'))")"; done)
-	mv .whl.tmp .whl && ls .whl
+	PYTHON=$(PYTHON) bash tools/gpu_wheels.sh

@@ -55,7 +55,7 @@ class Child:
 
     def expect(self, prefix, other=None):
         """The rest of the first output line that starts with ``prefix``; each line before it goes
-        to ``other(line)`` if given (``bench.kernel_time`` collects oneDNN's lines so)."""
+        to ``other(line)`` if given (``tools.kernel_time`` collects oneDNN's lines so)."""
         for line in self.process.stdout:
             if line.startswith(prefix):
                 return line[len(prefix):].strip()

@@ -267,7 +267,7 @@ def pipeline_ratio(args, train_images_per_second):
 
 
 def add_model_flags(add):
-    """The flags that say which WRN step to time (``add``: a parser's ``add_argument``); ``bench.kernel_time``
+    """The flags that say which WRN step to time (``add``: a parser's ``add_argument``); ``tools.kernel_time``
     takes them too."""
     add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
     add("--normalization", default="batch_norm", choices=tuple(NORMALIZATIONS))

@@ -1,6 +1,7 @@
 """Imports run one way (DESIGN.md): recipes/, export/ and bench/ import tfzoo and never each other,
 tfzoo imports none of them, one paper experiment does not import another or the recipes take
-defaults from the paper's transcription; and importing a package changes no environment.
+defaults from the paper's transcription; tools/ sits on top of bench; and importing a package changes no
+environment.
 
 Read from the source with ``ast`` (nothing is executed), so an import inside a function counts."""
 
@@ -14,6 +15,8 @@ import pytest
 from tests.conftest import REPO
 
 PACKAGES = ("tfzoo", "recipes", "export", "bench")
+# tools/: the investigations behind docs/performance.md; they may use bench and tfzoo, and nothing imports them.
+TOOLS = "tools"
 # recipes.paper's experiment programs: each imports the shared modules (common, batch_sweep,
 # reference, estimate), never another experiment.
 EXPERIMENTS = ("ablation", "batch_size", "depth", "imagenet", "signal", "small_batch")
@@ -50,7 +53,7 @@ def _imports(path):
 
 def _graph():
     graph = {}
-    for package in PACKAGES:
+    for package in (*PACKAGES, TOOLS):
         for path in sorted((REPO / package).rglob("*.py")):
             graph[_module_name(path)] = _imports(path)
     return graph
@@ -76,6 +79,15 @@ def test_packages_import_only_tfzoo(package):
     allowed = {package, "tfzoo"}
     wrong = sorted(f"{module} imports {name}" for module, names in GRAPH.items() if _top(module) == package
                    for name in names if _top(name) in PACKAGES and _top(name) not in allowed)
+    assert wrong == []
+
+
+def test_tools_sit_on_top():
+    assert "bench.train_throughput" in GRAPH["tools.kernel_time"]
+    wrong = sorted(f"{module} imports {name}" for module, names in GRAPH.items() if _top(module) == TOOLS
+                   for name in names if _top(name) in ("recipes", "export"))
+    wrong += sorted(f"{module} imports {name}" for module, names in GRAPH.items() if _top(module) != TOOLS
+                    for name in names if _top(name) == TOOLS)
     assert wrong == []
 
 

@@ -33,7 +33,7 @@ def test_prefer_onednn(monkeypatch, before, tf_imported, after, returned):
 
 
 def _programs():
-    for folder in ("recipes", "bench"):
+    for folder in ("recipes", "bench", "tools"):
         for path in sorted((REPO / folder).rglob("*.py")):
             if 'if __name__ == "__main__"' in path.read_text() and path.name != "gpu_figures.py":  # JAX only
                 yield path.relative_to(REPO)

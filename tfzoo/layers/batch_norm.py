@@ -6,7 +6,7 @@ Reducing Internal Covariate Shift", section 3) with its backward pass written ou
 the full-size element-wise passes of a fused kernel. ``normalize`` computes the same function with
 the closed-form gradient of BN (its derivation: Ioffe & Szegedy 2015, section 3), in ``keras.ops``
 only, in its affine form: ``y = a * x + b`` and ``dx = a * dy + c * x + d`` with per-group,
-per-channel ``a..d``. ``python -m bench.batch_norm`` times it (``--impl=tfzoo``) against Keras,
+per-channel ``a..d``. ``python -m tools.batch_norm`` times it (``--impl=tfzoo``) against Keras,
 the fused kernel and PyTorch; ``docs/performance.md`` has the figures.
 
 Under TensorFlow, plain BN on 4-D channels-last inputs takes TensorFlow's fused kernel instead

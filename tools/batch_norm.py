@@ -1,7 +1,7 @@
 """One training-mode BN layer, forward and backward, at WRN-16-4's shapes: where Keras's BN step time goes.
 
-    python -m bench.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
-    python -m bench.batch_norm --impl=keras --shapes=64x32x32x64
+    python -m tools.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
+    python -m tools.batch_norm --impl=keras --shapes=64x32x32x64
 
 The step-level profile (``docs/performance.md`` A3) put the gap between Keras and PyTorch
 with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
@@ -130,7 +130,7 @@ def parse_shape(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.batch_norm", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.batch_norm", description=__doc__.split("\n")[0])
     parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxC")
     parser.add_argument("--repeats", type=int, default=30)
@@ -159,7 +159,7 @@ def main(argv=None):
             result["ms"]["torch"] = {s: _median_ms(torch_step(parse_shape(s)), args.repeats) for s in shapes}
             result["torch_threads"] = torch.get_num_threads()
         else:  # a process of its own: TensorFlow's and PyTorch's thread pools never share one
-            child = subprocess.run([sys.executable, "-m", "bench.batch_norm", "--impl=torch", f"--shapes={args.shapes}",
+            child = subprocess.run([sys.executable, "-m", "tools.batch_norm", "--impl=torch", f"--shapes={args.shapes}",
                                     f"--repeats={args.repeats}"], capture_output=True, text=True,
                                    env=common.child_env(), check=False)
             if child.returncode:

@@ -1,4 +1,4 @@
-"""bench.kernel_time: oneDNN's verbose lines parsed and summed, the target's bound, and a real run of both twins."""
+"""tools.kernel_time: oneDNN's verbose lines parsed and summed, the target's bound, and a real run of both twins."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bench import kernel_time
+from tools import kernel_time
 from tests.conftest import REPO
 
 # Lines as oneDNN 3 prints them with ONEDNN_VERBOSE=1 (TensorFlow 2.21 and torch 2.13 here).
@@ -81,6 +81,6 @@ def test_both_twins_run_the_same_convolutions_through_onednn(capsys):
 @pytest.mark.parametrize("flag, env, message", [("--steps=0", {}, "--steps=0"),
                                                 ("--steps=1", {"KERAS_BACKEND": "jax"}, "KERAS_BACKEND=jax")])
 def test_bad_input_exits_non_zero_with_the_value(flag, env, message):
-    child = subprocess.run([sys.executable, "-m", "bench.kernel_time", flag], capture_output=True, text=True,
+    child = subprocess.run([sys.executable, "-m", "tools.kernel_time", flag], capture_output=True, text=True,
                            cwd=REPO, env=dict(os.environ, **env), check=False)
     assert child.returncode == 2 and message in child.stderr.strip().splitlines()[-1]

@@ -1,9 +1,9 @@
-"""bench.batch_norm: the BN implementations it times compute the same gradients, and its JSON adds up."""
+"""tools.batch_norm: the BN implementations it times compute the same gradients, and its JSON adds up."""
 
 import numpy as np
 import pytest
 
-from bench import batch_norm
+from tools import batch_norm
 
 SHAPE = (8, 4, 4, 8)
 
@@ -34,7 +34,7 @@ def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
     with pytest.raises(SystemExit) as exit_info:
         batch_norm.main(argv)
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert exit_info.value.code == 2 and error.startswith("python -m bench.batch_norm: error: ") and named in error
+    assert exit_info.value.code == 2 and error.startswith("python -m tools.batch_norm: error: ") and named in error
 
 
 def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):

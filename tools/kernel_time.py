@@ -1,6 +1,6 @@
 """A training step's oneDNN kernels, timed by oneDNN itself, in Keras and in PyTorch side by side.
 
-    python -m bench.kernel_time --model=wrn-16-4 --normalization=batch_norm --batch_size=64 --steps=10
+    python -m tools.kernel_time --model=wrn-16-4 --normalization=batch_norm --batch_size=64 --steps=10
 
 Keras on TensorFlow (with oneDNN's CPU kernels, as the recipes run it) and PyTorch eager both
 hand their convolutions and matmuls to oneDNN. With ``ONEDNN_VERBOSE=1`` oneDNN prints one line
@@ -102,7 +102,7 @@ def paired(keras, torch):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.kernel_time", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.kernel_time", description=__doc__.split("\n")[0])
     add = parser.add_argument
     train_throughput.add_model_flags(add)
     add("--steps", type=int, default=10, help="paired timed steps")
@@ -117,7 +117,7 @@ def parse_args(argv=None):
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        parser.error(f"bench.kernel_time times TensorFlow's oneDNN kernels: it needs KERAS_BACKEND=tensorflow. "
+        parser.error(f"tools.kernel_time times TensorFlow's oneDNN kernels: it needs KERAS_BACKEND=tensorflow. "
                      f"Received: KERAS_BACKEND={keras.backend.backend()}")
     forwarded = [f"--{name}={getattr(args, name)}" for name in (
         "model", "normalization", "init", "batch_size", "ghost_batch_size", "steps", "warmup", "image_size", "seed")]
