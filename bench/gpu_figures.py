@@ -5,7 +5,7 @@ Made for a machine with a GPU and JAX but no TensorFlow (the one the ``device`` 
     make gpu-wheels      # here, once: keras, namex and optree for Python 3.12 into .whl/ (2.9 MB)
     # there, in the repository root, with .whl carried:
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \\
-        .whl/*.whl && PYTHONPATH=/tmp/site:. KERAS_BACKEND=jax python3 -m bench.gpu_figures --out=$OUT
+        .whl/*.whl && PYTHONPATH=/tmp/site:. KERAS_BACKEND=jax python3 -m bench.gpu_figures --output_dir=$OUT
 
 It measures the bf16 and fp32 matmul peak (``bench.peak``), then times each figure of
 ``FIGURES`` with ``bench.train_throughput`` in a fresh process (XLA compiles each model once
@@ -13,13 +13,12 @@ per process): the recipe's train step, mixed bf16 or fp32, BN or none/ZeroInit. 
 most-wanted first; one that fails is recorded with its error and the others still run, and
 the figures that would start after ``--budget_s`` are recorded as skipped, so a run cut short
 keeps what it measured. After every figure ``gpu_figures.json`` (all results, the machine, the
-ratios) and ``gpu_figures.md`` (the table) are rewritten in ``--out`` through a temporary file.
+ratios) and ``gpu_figures.md`` (the table) are rewritten in ``--output_dir`` through a temporary file.
 ``--smoke`` shrinks every figure (``SMOKE_NOTE``) to check the whole run on a CPU (2 minutes on 2
 cores). On JAX, fp32 matmuls on a GPU run at XLA's default
 precision (TF32 tensor cores on NVIDIA), as Keras trains.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -27,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.cli import FlagParser
 from bench.common import child_env
 from tfzoo.training.outputs import write_text_atomic  # imports Keras, but starts no JAX backend: children get the GPU
 
@@ -119,9 +119,9 @@ def table(report):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.gpu_figures", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m bench.gpu_figures", __doc__.split("\n")[0])
     names = [name for name, _ in FIGURES]
-    parser.add_argument("--out", required=True, help="folder for gpu_figures.json and gpu_figures.md")
+    parser.add_argument("--output_dir", required=True, help="folder for gpu_figures.json and gpu_figures.md")
     parser.add_argument("--only", default="", help="comma-separated figure names (default: all): " + "; ".join(names))
     parser.add_argument("--steps", type=int, default=40, help="timed steps per figure")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (XLA compiles in the first)")
@@ -140,9 +140,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    """Runs the peak and the figures; returns the report written to ``--out``."""
+    """Runs the peak and the figures; returns the report written to ``--output_dir``."""
     args = parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     report = {"machine": {}, "peak": None, "figures": [], "ratios": {}, "smoke": args.smoke}

@@ -19,7 +19,6 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import os
 import statistics
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import common
+from bench.cli import FlagParser
 from tfzoo.models.schemes import INIT_SCHEMES, NORMALIZATIONS
 
 FORMATS = ("saved_model", "litert", "litert_int8", "onnx")
@@ -146,7 +146,7 @@ def measure(args):
             result["formats"][format] = entry
     if "saved_model" in result["formats"]:  # the SavedModel's figures at the top level, as before
         result.update({k: v for k, v in result["formats"]["saved_model"].items() if k != "file_bytes"})
-    if trained or args.torch == "off":
+    if trained or not args.torch:
         return result
     try:
         torch_fn = torch_serve(source.model, args, spec)
@@ -178,7 +178,7 @@ def table(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.inference", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m bench.inference", __doc__.split("\n")[0])
     parser.add_argument("--model", default="wrn-16-4", help="a registered name, or a .keras file or run folder")
     parser.add_argument("--pretrained", default=None, help="a pretrained model's name instead of a fresh --model")
     parser.add_argument("--normalization", default="batch_norm", choices=tuple(NORMALIZATIONS))
@@ -192,7 +192,7 @@ def main(argv=None):
     parser.add_argument("--batch_size", type=int, default=64, help="batch of the throughput figure")
     parser.add_argument("--runs", type=int, default=50, help="timed batch-1 calls (batched: runs // 5, at least 3)")
     parser.add_argument("--threads", type=int, default=None, help="LiteRT and ONNX Runtime threads (default: theirs)")
-    parser.add_argument("--torch", default="on", choices=("on", "off"), help="also time the PyTorch twin")
+    parser.add_argument("--torch", default=True, boolean=True, help="also time the PyTorch twin")
     parser.add_argument("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -16,11 +16,12 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import json
 import time
 
 import numpy as np
+
+from bench.cli import FlagParser
 
 DTYPES = ("float32", "bfloat16")
 
@@ -82,12 +83,12 @@ def measure(size=2048, repeats=5, torch=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.peak", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m bench.peak", __doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=2048, help="matrix side n (2 n^3 FLOPs a product)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--torch", default="true", choices=("true", "false"), help="also PyTorch's matmul")
+    parser.add_argument("--torch", default=True, boolean=True, help="also PyTorch's matmul")
     args = parser.parse_args(argv)
-    result = measure(args.size, args.repeats, torch=args.torch == "true")
+    result = measure(args.size, args.repeats, torch=args.torch)
     print(json.dumps(result))
     return result
 

@@ -17,10 +17,10 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import time
 
 from bench import common
+from bench.cli import FlagParser
 
 
 def measure(dataset="cifar10", data_dir=None, *, batch_size=64, batches=200, warmup=10, seed=0):
@@ -49,7 +49,7 @@ def measure(dataset="cifar10", data_dir=None, *, batch_size=64, batches=200, war
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.pipeline_throughput", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m bench.pipeline_throughput", __doc__.split("\n")[0])
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--data_dir", default=None,
                         help="the official release's folder (default: $TFZOO_DATA_DIR, then TFDS)")

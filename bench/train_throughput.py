@@ -48,7 +48,6 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import json
 import math
 import os
@@ -59,6 +58,7 @@ import numpy as np
 
 from bench import common, interleave
 from bench import flops as flops_lib
+from bench.cli import FlagParser
 from bench.train_plan import (TF_KERNELS, TORCH_PRECISIONS, check_targets, kernels_in_force, plan, ratios,
                               ratios_by_round, ratios_by_step, run_name, torch_unavailable)
 from tfzoo.cli import ONEDNN_ENV
@@ -277,7 +277,7 @@ def add_model_flags(add):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.train_throughput", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m bench.train_throughput", __doc__.split("\n")[0])
     add = parser.add_argument
     add_model_flags(add)
     add("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
@@ -288,7 +288,7 @@ def parse_args(argv=None):
     add("--tf_kernels", default="auto", choices=("auto", *TF_KERNELS, "both"),
         help="TensorFlow's CPU kernels: onednn (the recipes'), default (TF_ENABLE_ONEDNN_OPTS=0), both, or auto "
              "(this process's)")
-    add("--deterministic", default="true", choices=("true", "false"),
+    add("--deterministic", default=True, boolean=True,
         help="TensorFlow: as the recipe, op determinism and one inter-op thread (tfzoo.training.determinism); "
              "false: TensorFlow's default threads, faster and not bit-reproducible")
     add("--lr", type=float, default=0.05)
@@ -351,7 +351,6 @@ def parse_args(argv=None):
             parser.error(f"--tf_kernels={args.tf_kernels} needs the TensorFlow backend. "
                          f"Received: KERAS_BACKEND={keras.backend.backend()}")
     args.jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
-    args.deterministic = args.deterministic == "true"
     args.input_shape = (args.image_size, args.image_size, args.channels)
     from tfzoo.precision import cpu_flags, native_bf16
 

@@ -28,7 +28,6 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -37,6 +36,7 @@ import sys
 import numpy as np
 
 from bench import common
+from bench.cli import FlagParser
 from bench.train_plan import torch_unavailable
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
@@ -130,7 +130,7 @@ def parse_shape(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools.batch_norm", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m tools.batch_norm", __doc__.split("\n")[0])
     parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxC")
     parser.add_argument("--repeats", type=int, default=30)

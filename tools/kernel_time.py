@@ -21,12 +21,12 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import argparse
 import os
 import statistics
 from collections import defaultdict
 
 from bench import common, interleave, train_throughput
+from bench.cli import FlagParser
 from bench.train_plan import run_name, torch_unavailable
 from tfzoo.cli import ONEDNN_ENV
 
@@ -102,7 +102,7 @@ def paired(keras, torch):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools.kernel_time", description=__doc__.split("\n")[0])
+    parser = FlagParser("python -m tools.kernel_time", __doc__.split("\n")[0])
     add = parser.add_argument
     train_throughput.add_model_flags(add)
     add("--steps", type=int, default=10, help="paired timed steps")

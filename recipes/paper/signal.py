@@ -1,7 +1,7 @@
 """Signal propagation at initialisation: residual-stream variance after every block, three schemes.
 
     python -m recipes.paper.signal --model=wrn-100-1 --data_dir=DIR \\
-        --batch=64 --output_dir=runs/signal --seed=0
+        --batch_size=64 --output_dir=runs/signal --seed=0
 
 Builds ``--model`` with BN (standard init), without normalization (standard He init) and with ZeroInit,
 and measures on the first ``--batch`` training images the per-channel variance of the residual stream
@@ -39,9 +39,10 @@ from recipes.cli import fail
 FLAGS = flags.FLAGS
 
 flags.DEFINE_string("model", "wrn-100-1", "Model name (create_model): wrn-{6n+4}-{k}, resnet50_v2, ...")
-flags.DEFINE_string("dataset", "cifar10", "Dataset whose first --batch training images are measured.")
+flags.DEFINE_string("dataset", "cifar10", "Dataset whose first --batch_size training images are measured.")
 flags.DEFINE_string("data_dir", None, "Folder with the dataset's official release files (docs/data.md).")
-flags.DEFINE_integer("batch", 64, "Images in the measured batch (>= 2; BN uses their statistics).")
+flags.DEFINE_integer("batch_size", 64, "Images in the measured batch (>= 2; BN uses their statistics).")
+flags.DEFINE_alias("batch", "batch_size")  # the flag's earlier name
 flags.DEFINE_integer("seed", 0, "Seed of the weights (the same for every scheme).")
 flags.DEFINE_string("output_dir", "runs/signal", "Where signal.png, signal.csv and signal.json go.")
 
@@ -59,8 +60,8 @@ def check_flags():
         resolve_options(FLAGS.model, ModelOptions(num_classes=spec.num_classes, input_shape=spec.image_shape))
     except (DataError, ValueError) as error:
         fail(error)
-    if FLAGS.batch < 2:
-        fail(f"batch must be an integer >= 2 (a variance over the batch). Received: batch={FLAGS.batch}")
+    if FLAGS.batch_size < 2:
+        fail(f"batch_size must be an integer >= 2 (a variance over the batch). Received: batch_size={FLAGS.batch_size}")
     if Path(FLAGS.output_dir).is_file():
         fail(f"output_dir={FLAGS.output_dir} is a file")
     return spec
@@ -127,20 +128,20 @@ def main(argv):
     from tfzoo.training.outputs import write_text_atomic
 
     try:
-        images = first_images(spec, FLAGS.data_dir, FLAGS.batch)
+        images = first_images(spec, FLAGS.data_dir, FLAGS.batch_size)
     except DataError as error:
         fail(error)
-    if len(images) < FLAGS.batch:
-        fail(f"batch={FLAGS.batch} exceeds the {len(images)} training images found")
+    if len(images) < FLAGS.batch_size:
+        fail(f"batch_size={FLAGS.batch_size} exceeds the {len(images)} training images found")
     signals = compare_schemes(FLAGS.model, images, seed=FLAGS.seed, num_classes=spec.num_classes,
                               input_shape=spec.image_shape)
     out = Path(FLAGS.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     cli.write_flagfile(out)  # --flagfile=out/flagfile.txt measures the same again
-    plot(signals, out / "signal.png", f"{FLAGS.model} at initialisation, {FLAGS.batch} {spec.name} training images")
+    plot(signals, out / "signal.png", f"{FLAGS.model} at initialisation, {FLAGS.batch_size} {spec.name} training images")
     write_text_atomic(out / "signal.csv", to_csv(signals))
     results = {
-        "model": FLAGS.model, "dataset": spec.name, "batch": FLAGS.batch, "seed": FLAGS.seed,
+        "model": FLAGS.model, "dataset": spec.name, "batch_size": FLAGS.batch_size, "seed": FLAGS.seed,
         "schemes": {label: {"normalization": norm, "init": init, "final_variance": float(signals[label].variance[-1]),
                             **signals[label].to_dict()} for label, norm, init in SCHEMES},
         "seconds": round(time.time() - started, 2),

@@ -140,10 +140,30 @@ def test_other_kernels_run_in_a_child_process(capsys):
                                   ["--run=torch,fp16,batch_norm,standard"], ["--targets", "--compare"],
                                   ["--targets", "--normalization=none", "--init=zeroinit"],
                                   ["--normalization=ghost_batch_norm", "--batch_size=48"]])
-def test_bad_flags_exit_2(argv):
+def test_bad_flags_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train_throughput.parse_args(argv)
+    error = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(error) == 1 and error[0].startswith("error: "), error
+
+
+def test_benchmark_flags_follow_the_tfzoo_convention(tmp_path, capsys):
+    """absl flags: real booleans, --flagfile, --help; a stray argument is one error line."""
+    args = train_throughput.parse_args(["--nodeterministic", "--torch", "--steps=4"])
+    assert args.deterministic is False and args.torch is True and args.steps == 4
+    assert train_throughput.parse_args(["--deterministic=false"]).deterministic is False
+    assert train_throughput.parse_args([]).deterministic is True  # a fresh parser each call: nothing carries over
+    flagfile = tmp_path / "bench.flags"
+    flagfile.write_text("--model=wrn-10-1\n--batch_size=8\n")
+    args = train_throughput.parse_args([f"--flagfile={flagfile}", "--steps=2"])
+    assert (args.model, args.batch_size, args.steps) == ("wrn-10-1", 8, 2)
+    with pytest.raises(SystemExit) as exit_info:
+        train_throughput.parse_args(["--help"])
+    assert exit_info.value.code == 0 and "--ghost_batch_size" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        pipeline_throughput.main(["wrn-16-4"])
     assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: python -m bench.pipeline_throughput takes --flags only. Received: 'wrn-16-4'"
 
 
 def test_pipeline_throughput_on_real_cifar10(capsys):

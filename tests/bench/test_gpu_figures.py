@@ -49,7 +49,7 @@ def test_ratios_and_table_cover_errors_and_skips():
 
 def test_bad_flags_name_the_value_and_what_is_accepted(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        gpu_figures.main([f"--out={tmp_path}", "--only=wrn-16-4 bf16 b64"])
+        gpu_figures.main([f"--output_dir={tmp_path}", "--only=wrn-16-4 bf16 b64"])
     assert exit_.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "'wrn-16-4 bf16 b64'" in error and "wrn-16-4 bf16 bn b64" in error
@@ -58,11 +58,11 @@ def test_bad_flags_name_the_value_and_what_is_accepted(tmp_path, capsys):
 
 def test_a_failing_child_gives_one_line_not_a_traceback():
     result, error = gpu_figures.run_child("bench.peak", ["--size=big"], timeout_s=120)
-    assert result is None and error.startswith("exit 2: ") and "invalid int value: 'big'" in error
+    assert result is None and error.startswith("exit 2: ") and "flag --size=big: invalid literal for int()" in error
 
 
 def test_a_spent_budget_skips_the_figures_and_still_writes_the_report(tmp_path):
-    report = gpu_figures.main([f"--out={tmp_path}", "--budget_s=0.01", f"--only={PAIR}"])
+    report = gpu_figures.main([f"--output_dir={tmp_path}", "--budget_s=0.01", f"--only={PAIR}"])
     assert report["peak"] == {"error": "timed out after 0 s"}
     assert [f.get("skipped") for f in report["figures"]] == ["--budget_s=0.01 spent"] * 2
     assert json.loads((tmp_path / "gpu_figures.json").read_text())["figures"] == report["figures"]
@@ -78,7 +78,7 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
     out = tmp_path / "out"
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(shim.parent))
-    child = subprocess.run([sys.executable, "-m", "bench.gpu_figures", f"--out={out}", "--smoke", f"--only={PAIR}"],
+    child = subprocess.run([sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR}"],
                            capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=600)
     assert child.returncode == 0, child.stderr[-2000:]
     report = json.loads((out / "gpu_figures.json").read_text())

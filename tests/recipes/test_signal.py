@@ -23,7 +23,7 @@ def _run(tmp_path, *flags):
 
 BAD_FLAGS = [
     (["--model=wrn-17-1"], "depth=17"),
-    (["--batch=1", f"--data_dir={CIFAR10_SUBSET}"], "batch must be an integer >= 2"),
+    (["--batch_size=1", f"--data_dir={CIFAR10_SUBSET}"], "batch_size must be an integer >= 2"),
     (["--data_dir=/nonexistent/folder"], "data_dir=/nonexistent/folder does not exist"),
 ]
 
@@ -49,7 +49,7 @@ def test_bad_flag_in_its_own_process(tmp_path):
 
 
 def test_writes_png_csv_and_json(tmp_path):
-    result = _run(tmp_path, "--model=wrn-16-1", f"--data_dir={CIFAR10_SUBSET}", "--batch=8", "--seed=1")
+    result = _run(tmp_path, "--model=wrn-16-1", f"--data_dir={CIFAR10_SUBSET}", "--batch=8", "--seed=1")  # --batch: the earlier name, an alias
     assert result.returncode == 0, result.stderr[-2000:]
     out = tmp_path / "out"
     assert (out / "signal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -58,7 +58,7 @@ def test_writes_png_csv_and_json(tmp_path):
     assert len(rows) == 3 * (1 + 6)  # three schemes x (stem output + 6 blocks)
     assert [r["name"] for r in rows[:7]] == ["input"] + [f"stage{s}_block{b}" for s in (1, 2, 3) for b in (1, 2)]
     results = json.loads((out / "signal.json").read_text())
-    assert (results["model"], results["batch"], results["seed"]) == ("wrn-16-1", 8, 1)
+    assert (results["model"], results["batch_size"], results["seed"]) == ("wrn-16-1", 8, 1)
     assert list(results["schemes"]) == ["batch_norm", "none", "zeroinit"]
     for label, scheme in results["schemes"].items():
         csv_variances = [float(r["variance"]) for r in rows if r["scheme"] == label]

@@ -34,7 +34,7 @@ def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
     with pytest.raises(SystemExit) as exit_info:
         batch_norm.main(argv)
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert exit_info.value.code == 2 and error.startswith("python -m tools.batch_norm: error: ") and named in error
+    assert exit_info.value.code == 2 and error.startswith("error: ") and named in error
 
 
 def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):
