@@ -6,7 +6,7 @@
 ``--model`` is a recipe's run folder or its ``model.keras``; ``--pretrained`` a name from
 ``tfzoo.pretrained.names()``. LiteRT and ONNX write one ``model.tflite`` / ``model.onnx`` into
 ``--output_dir``; a SavedModel is the folder itself. Every format takes uint8 pixels and returns
-probabilities (``tfzoo/export.py``; docs/export.md has a client for each). The export is run in
+probabilities (``tfzoo/export/``; docs/export.md has a client for each). The export is run in
 its own runtime and compared with Keras before it is moved into place; the line printed says by
 how much they differ. ``--output`` is an alias of ``--output_dir``.
 Exit codes: 0 written; 2 bad flag or a model that cannot be loaded or converted (one ``error:`` line,
