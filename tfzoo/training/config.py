@@ -5,6 +5,7 @@ import json
 
 from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
+from tfzoo.models.options import FIELDS as MODEL_FIELDS
 from tfzoo.models.options import ModelOptions
 from tfzoo.models.registry import resolve_options
 from tfzoo.models.schemes import get_normalization
@@ -70,19 +71,11 @@ class TrainConfig:
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
 
     def model_options(self, spec):
-        """The ``ModelOptions`` of this run's model on data set ``spec``."""
-        return ModelOptions(
-            normalization=self.normalization,
-            init=self.init,
-            num_classes=spec.num_classes,
-            input_shape=spec.image_shape,
-            dropout=self.dropout,
-            classifier_dropout=self.classifier_dropout,
-            conv_bias=self.conv_bias,
-            scalar_multiplier=self.scalar_multiplier,
-            scalar_bias=self.scalar_bias,
-            ghost_batch_size=self.ghost_batch_size,
-        )
+        """The ``ModelOptions`` of this run's model on data set ``spec``: every field the two share
+        (normalization, init, the scheme's overrides, dropout, ghost batch), the classes and input
+        shape of ``spec``; a run always trains the classifier on standardized images."""
+        shared = {name: getattr(self, name) for name in MODEL_FIELDS if hasattr(self, name)}
+        return ModelOptions(**shared, num_classes=spec.num_classes, input_shape=spec.image_shape)
 
     def validate(self):
         """Raises ValueError naming the first bad value and what is accepted; builds nothing big."""
