@@ -26,7 +26,7 @@ scheme_flags() {
 
 lr_grid() {  # batch norm's search brackets its optimum in 2^-4..2^0; without normalization 2^-2 and above
   case "$1" in  # diverge (ZeroInit's first search), so those schemes search two octaves lower; Fixup one
-    bn|gbn) echo "-4:0" ;;  # octave lower (Fixup, section 4: lr 0.1 at batch 128, between 2^-4 and 2^-3)
+    bn|gbn) echo "-4:0" ;;  # octave lower (the Fixup paper trains its CIFAR-10 ResNets at 0.1 with batch 128, near 2^-3)
     fixup)  echo "-5:-1" ;;
     *)      echo "-6:-2" ;;
   esac
