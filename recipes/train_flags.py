@@ -40,7 +40,10 @@ flags.DEFINE_integer("eval_batch_size", 500, "Batch size of evaluation (test set
 flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples (quick runs).")
 flags.DEFINE_integer("validation_examples", None, "Hold out N training examples (a fixed random draw) and report "
                      "the test_* metrics on them instead of the test set: for choosing hyper-parameters.")
+flags.DEFINE_integer("pad", 4, "Pad each side by this many pixels before the random crop back to size (0 = no crop).")
 flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
+flags.DEFINE_boolean("flip", None, "Random horizontal flips (default: the data set's: on for CIFAR, Fashion-MNIST, "
+                     "your folders and TFDS data sets; off for digits, SVHN and MNIST). --noflip turns them off.")
 flags.DEFINE_integer("cutout", 0, "Cutout square side (0 = off).")
 flags.DEFINE_float("mixup_alpha", 0.0, "Mixup Beta(alpha, alpha) (0 = off).")
 flags.DEFINE_boolean("log_signal", False, "Log each block's branch multiplier and activation variance on a fixed "

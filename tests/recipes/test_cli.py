@@ -41,3 +41,19 @@ def test_an_output_dir_of_another_run_is_one_error_line_and_exit_2(tmp_path, cap
         train_flags.check_or_exit(config)
     assert stop.value.code == 2
     assert capsys.readouterr().err.startswith(f"error: output_dir {tmp_path} holds a run with lr=0.5, not ")
+
+
+def test_flip_and_pad_flags_reach_the_configuration():
+    from absl import flags
+
+    from recipes import train_flags
+
+    try:
+        flags.FLAGS(["cifar_wrn", "--noflip", "--pad=2"])
+        config = train_flags.config_from_flags("wrn-10-1")
+        assert (config.flip, config.pad, config.augment().flip) == (False, 2, False)
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["cifar_wrn"])
+        assert (train_flags.config_from_flags("wrn-10-1").flip, train_flags.config_from_flags("wrn-10-1").pad) == (None, 4)
+    finally:
+        flags.FLAGS.unparse_flags()
