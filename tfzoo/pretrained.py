@@ -30,6 +30,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from tfzoo.transfer import transfer_weights
+
 PACKAGE_PREFIX = "package:"
 PAPER = ('"Batch normalization has multiple benefits: an empirical study on residual networks" '
          '(Soham De and Samuel L. Smith, ICLR 2020 submission)')
@@ -176,7 +178,7 @@ def create_pretrained(name, *, model=None, num_classes=None, include_top=True, p
         num_classes=num_classes if new_classes else entry.num_classes, include_top=include_top, pooling=pooling,
         input_normalization=entry.input_normalization()))
     source = _entry_source(entry, cache_dir)
-    skipped = transfer_weights(source, target, skip=("classifier",) if new_classes else ())
+    skipped = transfer_weights(source, target, skip=("classifier",) if new_classes else (), error=PretrainedError)
     if skipped:
         print(f"tfzoo: {name}: loaded every weight but the classifier ({', '.join(skipped)}); new classifier "
               f"of {num_classes} classes (the entry has {entry.num_classes})", file=sys.stderr)
@@ -237,36 +239,10 @@ def initialize_from(model, init_from, cache_dir=None):
         except Exception as error:  # Keras raises many types for a file it cannot rebuild
             raise PretrainedError(f"init_from={init_from} cannot be loaded as a Keras model: "
                                   f"{type(error).__name__}: {' '.join(str(error).split())[:300]}") from None
-    kept = transfer_weights(source, model, replace=("classifier",))
+    kept = transfer_weights(source, model, replace=("classifier",), adapt_channels=("stem_conv",),
+                            error=PretrainedError)
     fresh = f"; kept the new {', '.join(kept)} ({model.output.shape[-1]} classes)" if kept else ""
     print(f"tfzoo: initialised {model.name} from {init_from}: every other weight loaded{fresh}", file=sys.stderr)
-
-
-def transfer_weights(source, target, skip=(), replace=()):
-    """Copies the weights of every layer of ``target`` from the layer of the same name in
-    ``source``, except the layers named in ``skip``, and those named in ``replace`` whose
-    shapes differ; returns the names left as they were that hold weights. Raises
-    ``PretrainedError`` if any other layer is missing or its weight shapes differ."""
-    skipped = []
-    for layer in target.layers:
-        if not layer.weights:
-            continue
-        if layer.name in skip:
-            skipped.append(layer.name)
-            continue
-        try:
-            weights = source.get_layer(layer.name).get_weights()
-        except ValueError:
-            raise PretrainedError(f"layer {layer.name!r} of {target.name} has no counterpart in {source.name}") from None
-        shapes = [tuple(w.shape) for w in layer.get_weights()]
-        if layer.name in replace and [tuple(w.shape) for w in weights] != shapes:
-            skipped.append(layer.name)
-            continue
-        if [tuple(w.shape) for w in weights] != shapes:
-            raise PretrainedError(f"layer {layer.name!r}: weights of shapes {shapes} in {target.name}, "
-                                  f"{[tuple(w.shape) for w in weights]} in {source.name}")
-        layer.set_weights(weights)
-    return skipped
 
 
 def _read_member(data, member, name):
