@@ -25,7 +25,7 @@ import os
 import statistics
 from collections import defaultdict
 
-from bench import common, interleave, train_throughput
+from bench import common, interleave, train_flags, train_throughput
 from bench.cli import FlagParser
 from bench.train_plan import run_name, torch_unavailable
 from tfzoo.cli import ONEDNN_ENV
@@ -104,7 +104,7 @@ def paired(keras, torch):
 def parse_args(argv=None):
     parser = FlagParser("python -m tools.kernel_time", __doc__.split("\n")[0])
     add = parser.add_argument
-    train_throughput.add_model_flags(add)
+    train_flags.add_model_flags(add)
     add("--steps", type=int, default=10, help="paired timed steps")
     add("--warmup", type=int, default=3, help="untimed steps first")
     add("--image_size", type=int, default=32)
@@ -121,7 +121,7 @@ def parse_args(argv=None):
                      f"Received: KERAS_BACKEND={keras.backend.backend()}")
     forwarded = [f"--{name}={getattr(args, name)}" for name in (
         "model", "normalization", "init", "batch_size", "ghost_batch_size", "steps", "warmup", "image_size", "seed")]
-    return args, train_throughput.parse_args(forwarded)  # validates them as train_throughput does
+    return args, train_flags.parse_args(forwarded)  # validates them as train_throughput does
 
 
 def time_kernels(run_args, keys):
