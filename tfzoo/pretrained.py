@@ -343,7 +343,7 @@ _ZOO_MACHINE = ("Intel Xeon with AVX512-BF16 and AMX-BF16 (lscpu: 'Intel(R) Xeon
                 "other jobs, no GPU; TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
-               "test set was not used. `bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
+               "test set was not used. `EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
 
 register(PretrainedModel(
     name="wrn-16-2-bn-fashion_mnist",
@@ -353,7 +353,7 @@ register(PretrainedModel(
     dataset="fashion_mnist", model="wrn-16-2", normalization="batch_norm", init="standard",
     input_shape=(28, 28, 1), class_names=_FASHION,
     test_accuracy=0.9455, test_examples=10_000, epochs=30, training_seconds=4239.5, machine=_ZOO_MACHINE,
-    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-3, grid="2^-4..2^0", scheme="bn"),
+    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-3, grid="2^-4..2^0", epochs=30, scheme="bn"),
     command="python -m recipes.cifar_wrn --depth=16 "
             "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=batch_norm "
             "--init=standard --ghost_batch_size=128 --lr=0.125 --epochs=30 --output_dir=runs/zoo/bn && "
