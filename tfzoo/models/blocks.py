@@ -42,7 +42,7 @@ def norm(x, scheme, name, *, with_bias=True):
 
 def fixup_bias(x, scheme, name):
     """Fixup's scalar bias (component 4), where the scheme has them."""
-    return ScalarBias(name=name)(x) if scheme.scalar_biases else x
+    return ScalarBias(gradient_scale=scheme.scalar_lr_scale, name=name)(x) if scheme.scalar_biases else x
 
 
 def relu(x, name):
@@ -52,7 +52,8 @@ def relu(x, name):
 def branch_end(x, scheme, name):
     """``alpha * branch`` (SkipInit/ZeroInit/Fixup multiplier), then Fixup's output bias."""
     if scheme.residual_multiplier is not None:
-        x = ScalarMultiplier(scheme.residual_multiplier, name=name + "_multiplier")(x)
+        x = ScalarMultiplier(scheme.residual_multiplier, gradient_scale=scheme.scalar_lr_scale,
+                             name=name + "_multiplier")(x)
     return fixup_bias(x, scheme, name + "_out_bias")
 
 

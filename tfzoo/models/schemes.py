@@ -63,6 +63,7 @@ INIT_SCHEMES = {
         zero_last_conv=True,
         rescale_branches=True,
         zero_classifier=True,
+        scalar_lr_scale=0.1,
     ),
 }
 
@@ -79,6 +80,11 @@ class Scheme:
     zero_last_conv / rescale_branches / zero_classifier: Fixup components 1 and 2.
     scalar_bias: a scalar bias after the merge, before the final ReLU (ResNet-V1; the paper's Table 5).
     dropout: WRN dropout between the two convolutions of a block (Wide Residual Networks, section 2.4).
+    scalar_lr_scale: the fraction of the learning rate at which the scalar multipliers and biases
+        train. Fixup's is 0.1: the reference implementation of "Fixup Initialization: Residual
+        Learning Without Normalization" trains its bias and scale parameters at base_lr / 10, and
+        without it Fixup's scalar biases grow negative within the first hundred steps and switch
+        every ReLU off (WRN-16-2 on Fashion-MNIST at lr 2^-5, docs/results/fashion_mnist.md).
     """
 
     normalization: str = "batch_norm"
@@ -92,6 +98,7 @@ class Scheme:
     zero_classifier: bool = False
     scalar_bias: bool = False
     dropout: float = 0.0
+    scalar_lr_scale: float = 1.0
 
     @property
     def normalized(self):
