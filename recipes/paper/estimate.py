@@ -4,6 +4,8 @@ Calibrated for WRNs on CIFAR-sized images only; other models (ResNet-50 on Image
 estimate rather than a wrong one.
 """
 
+from tfzoo.models.schemes import NORMALIZATIONS
+
 # Measured here with tfzoo.training.train on 2 CPU cores (TensorFlow 2.21, Keras 3.15): training on
 # one example of WRN-d-k costs PER_EXAMPLE * n * k^1.5 s (n = (d - 4) / 6 blocks per stage: WRN-10-1
 # ~1.5 ms, WRN-16-1 ~3 ms, WRN-100-1 ~20 ms), x BN_FACTOR with (ghost) batch norm, plus STEP per
@@ -16,7 +18,8 @@ def trial_seconds(search, epochs, sizes):
     """Seconds one trial of ``search`` (a WRN) should take here (less if it diverges): build, epochs
     of updates and evaluation on the test set, the final evaluation of both sets."""
     n = (search.depth - 4) // 6
-    example = PER_EXAMPLE * n * search.width**1.5 * (1.0 if search.condition.normalization == "none" else BN_FACTOR)
+    normalized = NORMALIZATIONS[search.condition.normalization].normalized
+    example = PER_EXAMPLE * n * search.width**1.5 * (BN_FACTOR if normalized else 1.0)
     train = (sizes["train"] // search.batch_size) * (STEP + search.batch_size * example)
     evaluate = EVAL_FRACTION * example
     return BUILD + PER_BLOCK * 3 * n + epochs * (train + sizes["test"] * evaluate) + sum(sizes.values()) * evaluate
