@@ -1,6 +1,7 @@
 """A training step's oneDNN kernels, timed by oneDNN itself, in Keras and in PyTorch side by side.
 
     python -m tools.kernel_time --model=wrn-16-4 --normalization=batch_norm --batch_size=64 --steps=10
+    python -m tools.kernel_time --normalization=none --init=zeroinit --precision=bf16 --threads=1
 
 Keras on TensorFlow (with oneDNN's CPU kernels, as the recipes run it) and PyTorch eager both
 hand their convolutions and matmuls to oneDNN. With ``ONEDNN_VERBOSE=1`` oneDNN prints one line
@@ -10,7 +11,10 @@ processes with that set, both alive at once and asked for one step each in turn 
 ``--interleave=step``), and sums each step's kernel lines. So a step splits into
 ``onednn_ms`` (the same library's kernels in both frameworks) and ``other_ms`` (everything else:
 BN, ReLU, additions, the optimizer, the framework's own overhead), and ``bound`` says what the
-Keras step would need for the issue's fp32 target (1.05x PyTorch, ``TARGET``) given its kernels.
+Keras step would need for the 1.05x PyTorch target (``TARGET``) given its kernels. Each kind is
+also split by oneDNN implementation (``jit_bf16:avx512_core_bf16``, ``brg_conv_fwd:...``), which
+tells a slower kernel apart from a different one: the two frameworks bundle their own oneDNN
+releases (``ONEDNN_VERBOSE=1`` prints each one's version when it starts).
 
 Figures are medians over the paired steps. Printing a line per kernel costs a little, so the
 step times here are slightly above ``bench.train_throughput``'s; the last output line is JSON.
@@ -32,7 +36,7 @@ from tfzoo.cli import ONEDNN_ENV
 
 VERBOSE_ENV = {"ONEDNN_VERBOSE": "1"}
 PREFIXES = ("onednn_verbose", "dnnl_verbose")
-TARGET = 1.05  # issue 8: Keras fp32 (BN) >= 1.05x PyTorch fp32
+TARGET = 1.05  # issues 8 and 24: Keras >= 1.05x PyTorch at the same precision
 
 
 def parse_exec(line):
@@ -55,22 +59,24 @@ def parse_exec(line):
 def summarize_step(lines):
     """``{"onednn_ms", "by_kind": {"convolution backward_weights": ms, ...}, "count_by_kind", "kernels"}`` of one
     step's output lines."""
-    by_kind, counts = defaultdict(float), defaultdict(int)
+    by_kind, counts, by_impl = defaultdict(float), defaultdict(int), defaultdict(float)
     for line in lines:
         record = parse_exec(line)
         if record:
-            kind, _, direction, _, ms = record
+            kind, implementation, direction, _, ms = record
             name = f"{kind} {direction}" if direction != "undef" else kind
             by_kind[name] += ms
             counts[name] += 1
+            by_impl[f"{name} {implementation}"] += ms
     return {"onednn_ms": sum(by_kind.values()), "by_kind": dict(by_kind), "count_by_kind": dict(counts),
-            "kernels": sum(counts.values())}
+            "by_implementation": dict(by_impl), "kernels": sum(counts.values())}
 
 
 def summarize_run(steps):
     """One run's medians over its steps (``summarize_step``'s, with ``step_ms`` and ``other_ms``):
     ``step_ms``, ``onednn_ms``, ``other_ms`` and ``by_kind``; the most kernels of any step per kind."""
     kinds = sorted({kind for step in steps for kind in step["by_kind"]})
+    implementations = sorted({impl for step in steps for impl in step.get("by_implementation", {})})
 
     def median(key):
         return round(statistics.median(s[key] for s in steps), 1)
@@ -79,6 +85,8 @@ def summarize_run(steps):
             "kernels_per_step": max(s["kernels"] for s in steps),
             "by_kind": {k: round(statistics.median(s["by_kind"].get(k, 0.0) for s in steps), 1) for k in kinds},
             "count_by_kind": {k: max(s["count_by_kind"].get(k, 0) for s in steps) for k in kinds},
+            "by_implementation": {k: round(statistics.median(s["by_implementation"].get(k, 0.0) for s in steps), 1)
+                                  for k in implementations},
             "steps": len(steps)}
 
 
@@ -109,6 +117,9 @@ def parse_args(argv=None):
     add("--warmup", type=int, default=3, help="untimed steps first")
     add("--image_size", type=int, default=32)
     add("--seed", type=int, default=0)
+    add("--precision", default="fp32", choices=("fp32", "bf16"),
+        help="both frameworks' precision: fp32, or bf16 (Keras mixed_bfloat16, PyTorch autocast)")
+    add("--threads", type=int, default=0, help="intra-op threads of each framework (0: their defaults)")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error(f"--steps must be >= 1 and --warmup >= 0. Received: --steps={args.steps} --warmup={args.warmup}")
@@ -120,7 +131,8 @@ def parse_args(argv=None):
         parser.error(f"tools.kernel_time times TensorFlow's oneDNN kernels: it needs KERAS_BACKEND=tensorflow. "
                      f"Received: KERAS_BACKEND={keras.backend.backend()}")
     forwarded = [f"--{name}={getattr(args, name)}" for name in (
-        "model", "normalization", "init", "batch_size", "ghost_batch_size", "steps", "warmup", "image_size", "seed")]
+        "model", "normalization", "init", "batch_size", "ghost_batch_size", "steps", "warmup", "image_size", "seed",
+        "precision", "threads")]
     return args, train_flags.parse_args(forwarded)  # validates them as train_throughput does
 
 
@@ -149,8 +161,8 @@ def time_kernels(run_args, keys):
 
 def main(argv=None):
     args, run_args = parse_args(argv)
-    keys = [("keras", "fp32", args.normalization, args.init, "onednn"),
-            ("torch", "fp32", args.normalization, args.init, "-")]
+    keys = [("keras", args.precision, args.normalization, args.init, "onednn"),
+            ("torch", args.precision, args.normalization, args.init, "-")]
     runs = time_kernels(run_args, keys)
     for key in keys:
         s = runs[key]["summary"]
@@ -158,13 +170,17 @@ def main(argv=None):
               f"{s['other_ms']:6.1f} ms ({s['kernels_per_step']} kernels)")
         for kind, ms in sorted(s["by_kind"].items(), key=lambda kv: -kv[1]):
             print(f"    {kind:36s} {ms:7.1f} ms")
+            for impl, impl_ms in sorted(s["by_implementation"].items(), key=lambda kv: -kv[1]):
+                if impl.startswith(kind + " ") and impl_ms >= 0.5:
+                    print(f"        {impl[len(kind) + 1:]:32s} {impl_ms:7.1f} ms")
     ratios = paired(*(runs[key] for key in keys))
     bound = ratios["bound"]
     print(f"oneDNN time keras/torch {ratios['onednn_keras_over_torch']:.3f}, other keras/torch "
           f"{ratios['other_keras_over_torch']:.3f}, speed keras/torch {ratios['speed_keras_over_torch']:.3f}; for "
           f"{TARGET}x PyTorch Keras may spend {bound['keras_other_ms_allowed']:.0f} ms outside oneDNN "
           f"(it spends {bound['keras_other_ms']:.0f}, PyTorch {bound['torch_other_ms']:.0f})")
-    output = dict(model=args.model, normalization=args.normalization, init=args.init, batch_size=args.batch_size,
+    output = dict(model=args.model, normalization=args.normalization, init=args.init, precision=args.precision,
+                  threads=args.threads, batch_size=args.batch_size,
                   steps=args.steps, warmup_steps=args.warmup, runs={run_name(k): runs[k]["summary"] for k in keys},
                   **ratios)
     output.update(common.environment())

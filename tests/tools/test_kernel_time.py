@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from tfzoo.precision import cpu_flags, native_bf16
 from tools import kernel_time
 from tests.conftest import REPO
 
@@ -41,11 +42,18 @@ def test_a_step_sums_its_kernels_by_kind_and_a_run_takes_medians():
     assert step["count_by_kind"] == {"convolution backward_weights": 2, "convolution forward_training": 1,
                                      "reorder": 1}
     assert step["kernels"] == 4 and step["onednn_ms"] == pytest.approx(2 * 53.9331 + 1.08203 + 0.0131836)
+    assert step["by_implementation"] == pytest.approx({"convolution backward_weights jit:avx2": 2 * 53.9331,
+                                                       "convolution forward_training brg_conv_fwd:avx2": 1.08203,
+                                                       "reorder jit:uni": 0.0131836})
     steps = [dict(onednn_ms=o, step_ms=t, other_ms=t - o, kernels=1, by_kind={"convolution": o},
                   count_by_kind={"convolution": 1}) for o, t in ((80, 100), (90, 130), (85, 105))]
     run = kernel_time.summarize_run(steps)
     assert (run["step_ms"], run["onednn_ms"], run["other_ms"]) == (105, 85, 20)  # medians each, not 105 - 85
     assert run["by_kind"] == {"convolution": 85} and run["steps"] == 3
+    for step, ms in zip(steps, (80, 90, 85)):
+        step["by_implementation"] = {"convolution jit:avx2": ms - 10, "convolution gemm:jit": 10}
+    assert kernel_time.summarize_run(steps)["by_implementation"] == {"convolution jit:avx2": 75,
+                                                                     "convolution gemm:jit": 10}
 
 
 def test_the_bound_is_what_keras_may_spend_outside_onednn_for_the_target():
@@ -61,11 +69,20 @@ def test_the_bound_is_what_keras_may_spend_outside_onednn_for_the_target():
                             "torch_other_ms": 230.0}  # 1680 / 1.05 = 1600 = 1400 + 200: just at the target
 
 
-def test_both_twins_run_the_same_convolutions_through_onednn(capsys):
+NATIVE_BF16 = native_bf16(cpu_flags())
+
+
+@pytest.mark.parametrize("precision, flags", [
+    ("fp32", []),
+    pytest.param("bf16", ["--precision=bf16", "--threads=1"], marks=pytest.mark.skipif(
+        not NATIVE_BF16, reason="TensorFlow runs oneDNN's bf16 convolutions only where the CPU computes in bf16")),
+])
+def test_both_twins_run_the_same_convolutions_through_onednn(capsys, precision, flags):
     result = kernel_time.main(["--model=wrn-10-1", "--image_size=8", "--batch_size=8", "--ghost_batch_size=8",
-                               "--steps=2", "--warmup=1"])
+                               "--steps=2", "--warmup=1", *flags])
     runs = result["runs"]
-    keras_run, torch_run = runs["keras_fp32_batch_norm_standard_onednn"], runs["torch_fp32_batch_norm_standard"]
+    keras_run = runs[f"keras_{precision}_batch_norm_standard_onednn"]
+    torch_run = runs[f"torch_{precision}_batch_norm_standard"]
     for run in (keras_run, torch_run):
         assert 0 < run["onednn_ms"] < run["step_ms"] and run["steps"] == 2
         assert run["other_ms"] == pytest.approx(run["step_ms"] - run["onednn_ms"], abs=max(1.0, 0.5 * run["step_ms"]))
@@ -75,6 +92,10 @@ def test_both_twins_run_the_same_convolutions_through_onednn(capsys):
         assert keras_run["count_by_kind"][name] == torch_run["count_by_kind"][name] == 9, name
     assert keras_run["parameters"] == torch_run["parameters"] == 77_850  # the same WRN (test_bench_cli)
     assert result["bound"]["target"] == kernel_time.TARGET and result["onednn"] is True
+    assert result["precision"] == precision and result["threads"] == (1 if flags else 0)
+    for run in (keras_run, torch_run):  # every implementation is filed under a kind the step ran
+        kinds = {impl.rsplit(" ", 1)[0] for impl in run["by_implementation"]}
+        assert kinds == set(run["by_kind"]), (kinds, run["by_kind"])
     assert "oneDNN time keras/torch" in capsys.readouterr().out
 
 
