@@ -1,0 +1,52 @@
+"""The shipped pretrained entries: data for ``tfzoo.pretrained``'s registry, one ``register`` call each.
+
+Each entry names its archive (``package:`` file in ``tfzoo/pretrained_models`` or an https URL) and
+its sha256, and carries its model card: data set, official test accuracy (re-measured from the
+archive by ``tests/test_pretrained.py``), epochs, the command that trained and packed it, the
+machine, how its learning rate was chosen, license and paper. ``python -m export.model_cards``
+renders them into ``docs/pretrained.md`` and README.md.
+"""
+
+from tfzoo.data.specs import get_spec
+from tfzoo.pretrained import PretrainedModel, register
+
+_FASHION = get_spec("fashion_mnist").class_names
+_MACHINE = "2 CPU cores (x86_64), no GPU, shared with concurrent test runs; TensorFlow 2.21, Keras 3.15; tfzoo 0.1.0"
+
+register(PretrainedModel(
+    name="wrn-10-2-zeroinit-fashion_mnist",
+    source="package:wrn-10-2-zeroinit-fashion_mnist.tar.gz",
+    sha256="4ecc0c2c7299577dc7ac95dac47a9e314447428ed073ba554bd47bf88a3a8582",
+    size=2_279_353,
+    dataset="fashion_mnist", model="wrn-10-2", normalization="none", init="zeroinit",
+    input_shape=(28, 28, 1), class_names=_FASHION,
+    test_accuracy=0.8598, test_examples=10_000, epochs=3, training_seconds=1483.3, machine=_MACHINE,
+    command="python -m recipes.cifar_wrn --dataset=fashion_mnist --depth=10 --width=2 --normalization=none "
+            "--init=zeroinit --batch_size=64 --lr=0.05 --epochs=3 --schedule=paper --seed=0 "
+            "--output_dir=runs/pretrained/wrn-10-2-zeroinit-fashion_mnist && python -m export.saved_model "
+            "--model=runs/pretrained/wrn-10-2-zeroinit-fashion_mnist/model.keras "
+            "--output=exported/wrn-10-2-zeroinit-fashion_mnist",
+))
+
+
+# The converged Fashion-MNIST zoo (docs/results/fashion_mnist.md): configs/zoo/fashion_mnist.sh, one entry per scheme.
+_ZOO_MACHINE = ("Intel Xeon with AVX512-BF16 and AMX-BF16 (lscpu: 'Intel(R) Xeon(R) Processor'), 2 cores shared with "
+                "other jobs, no GPU; TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
+_ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
+               "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
+               "test set was not used. `EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
+
+register(PretrainedModel(
+    name="wrn-16-2-bn-fashion_mnist",
+    source="package:wrn-16-2-bn-fashion_mnist.tar.gz",
+    sha256="7e9477f9f67915b117f66bd26cebb587fc0d6ba8df0f0f805a79120b010d61fe",
+    size=7_797_575,
+    dataset="fashion_mnist", model="wrn-16-2", normalization="batch_norm", init="standard",
+    input_shape=(28, 28, 1), class_names=_FASHION,
+    test_accuracy=0.9455, test_examples=10_000, epochs=30, training_seconds=4239.5, machine=_ZOO_MACHINE,
+    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-3, grid="2^-4..2^0", epochs=30, scheme="bn"),
+    command="python -m recipes.cifar_wrn --depth=16 "
+            "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=batch_norm "
+            "--init=standard --ghost_batch_size=128 --lr=0.125 --epochs=30 --output_dir=runs/zoo/bn && "
+            "python -m export.archive --run=runs/zoo/bn --output=tfzoo/pretrained_models/wrn-16-2-bn-fashion_mnist.tar.gz",
+))
