@@ -53,3 +53,21 @@ def test_a_folder_of_another_run_is_refused_and_left_alone(tmp_path):
     with pytest.raises(ValueError, match=r"holds a run with lr=0\.5, not 0\.05"):
         prepare(_config(tmp_path))
     assert [p.name for p in folder.iterdir()] == ["config.json"] and (folder / "config.json").read_text() == saved
+
+
+def test_auto_precision_is_decided_when_the_run_starts_and_kept_when_it_resumes(tmp_path, monkeypatch, caplog):
+    from tfzoo.training import checkpoints, preparation
+
+    config = _config(tmp_path, precision="auto")
+    monkeypatch.setattr(preparation, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})  # a CPU computing in bf16
+    results = train(prepare(config), verbose=0)
+    assert (results["precision"], results["precision_requested"]) == ("bf16", "auto")
+    _, path = checkpoints.latest(tmp_path / "run" / "checkpoints")
+    assert checkpoints.written_in_precision(path) == "bf16"
+    # The same command on a CPU without bf16: auto would give fp32, but the run goes on in bf16, as it started.
+    monkeypatch.setattr(preparation, "cpu_flags", lambda: {"avx2", "fma"})
+    with caplog.at_level("WARNING"):
+        assert prepare(config).precision == "bf16"
+    assert "resuming in bf16, the precision --precision=auto chose when the run started" in caplog.text
+    assert "on this machine auto gives fp32" in caplog.text
+    assert prepare(_config(tmp_path, precision="auto", output_dir=str(tmp_path / "new"))).precision == "fp32"

@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from tfzoo.precision import precision_of
 from tfzoo.training.determinism import onednn_enabled
 from tfzoo.training.outputs import save_model_atomic, write_text_atomic
 
@@ -106,6 +107,12 @@ def written_with_onednn(path):
     return json.loads(Path(path).with_suffix(".json").read_text()).get("onednn")
 
 
+def written_in_precision(path):
+    """The precision (``fp32``, ``bf16``, ``fp16``) the checkpoint at ``path`` was trained in; None if
+    it does not say (written before checkpoints recorded it)."""
+    return json.loads(Path(path).with_suffix(".json").read_text()).get("precision")
+
+
 def restore(model, path):
     """Loads weights, optimizer state and dropout RNG states saved by ``EpochCheckpoint``."""
     try:
@@ -125,7 +132,7 @@ def restore(model, path):
 
 class EpochCheckpoint(keras.callbacks.Callback):
     """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json``
-    (history so far, dropout RNG states, the CPU kernels), each to a unique temporary name, fsynced,
+    (history so far, dropout RNG states, the CPU kernels, the precision), each to a unique temporary name, fsynced,
     then renamed (``outputs.save_model_atomic``); keeps the last ``keep``. The ``.json`` is written
     last, so its presence marks a complete checkpoint."""
 
@@ -152,6 +159,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "seed_states": [np.asarray(g.state).tolist() for g in _seed_generators(self.model)],
             "onednn": onednn_enabled(),  # a resumed run must use the same kernels (loop.check_resumable)
+            "precision": precision_of(self.model),  # and, with --precision=auto, the same precision (prepare)
         }
         write_text_atomic(path.with_suffix(".json"), json.dumps(state))
         self._prune()

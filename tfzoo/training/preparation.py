@@ -29,7 +29,8 @@ class PreparedRun:
     spec: the data set's spec (shape, classes, normalization).
     strategy: the tf.distribute strategy (``tfzoo.distribute``).
     accumulation: ghost batches each replica accumulates per update (``TrainConfig.accumulation``).
-    precision: what runs ("auto" resolved: bf16 where the hardware computes in it natively).
+    precision: what runs ("auto" resolved: bf16 where the hardware computes in it natively; for a
+        run that resumes, the precision it started in).
     reproducible: whether op determinism is on (``tfzoo.training.determinism``).
     chief: whether this process writes ``output_dir`` (False on the other workers of a multi-worker job).
     started: ``time.time()`` when preparation began; the run's wall time counts from here.
@@ -65,6 +66,8 @@ def prepare(config, *, check_lock=True):
     # auto: bf16 where the GPUs, the TPU or this CPU compute in it natively (tfzoo.precision)
     precision = resolve_precision(config.precision, flags=cpu_flags(), gpu_capabilities=gpu_capabilities(),
                                   tpu=config.strategy == "tpu")
+    if config.precision == "auto":  # decided when the run started: a resume elsewhere goes on in it, exactly
+        precision = _resumed_precision(config.output_dir, precision)
     if not tf.config.list_logical_devices("GPU") and config.strategy != "tpu":
         warning = cpu_warning(precision, cpu_flags())
         if warning:
@@ -73,6 +76,19 @@ def prepare(config, *, check_lock=True):
     if check_lock and chief:
         lock.check_free(config.output_dir)  # a folder another run is writing to: fail before reading data
     return PreparedRun(config, spec, strategy, accumulation, precision, reproducible, chief, started)
+
+
+def _resumed_precision(output_dir, resolved):
+    """``resolved`` (what ``--precision=auto`` gives on this machine), unless ``output_dir`` holds a
+    checkpoint trained in another precision: then that one, with one warning line. A run resumes
+    exactly only in the precision it started in, and auto may resolve differently on another machine."""
+    _, path = checkpoints.latest(Path(output_dir) / "checkpoints", warn=False)
+    started = checkpoints.written_in_precision(path) if path is not None else None
+    if started is None or started == resolved:
+        return resolved
+    logging.warning(f"output_dir {output_dir}: resuming in {started}, the precision --precision=auto chose when the run "
+                    f"started (checkpoint {path.name}); on this machine auto gives {resolved}")
+    return started
 
 
 # Where a run is, not what it is: these may change when a run is resumed.
