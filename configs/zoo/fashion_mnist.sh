@@ -9,7 +9,9 @@
 # runs/zoo/<scheme>/model.keras with `python -m export.archive` afterwards (docs/pretrained.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PRECISION=${PRECISION:-bf16}   # the zoo was trained in bf16 on a CPU with native bf16 (AMX)
+# auto: bf16 on a CPU that computes in it (the zoo's models so far: AVX512-BF16/AMX), else fp32; a training resumed on
+# another CPU goes on in the precision it started in (docs/training.md)
+PRECISION=${PRECISION:-auto}
 EPOCHS=${EPOCHS:-60}  # 30 left the schemes without normalization short of converging (docs/results/fashion_mnist.md)
 COMMON=(--dataset=fashion_mnist --model=wrn-16-2 --precision="$PRECISION" --seed=0)
 
