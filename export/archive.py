@@ -6,7 +6,7 @@
 ``--run`` writes the run's Keras weights (``model.weights.h5``, what ``create_model(pretrained=...)``
 loads) and a float32 SavedModel (``saved_model/``) exported from them (``tfzoo.packing``).
 Entries are sorted, owned by 0:0 with mtime 0 and normalised modes, and the gzip header has no
-timestamp. Prints the sha256 and size that go into ``tfzoo/pretrained.py``.
+timestamp. Prints the sha256 and size that go into ``tfzoo/pretrained_entries.py``.
 """
 
 import hashlib

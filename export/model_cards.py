@@ -3,7 +3,7 @@
     python -m export.model_cards          # rewrites the generated parts of docs/pretrained.md and README.md
 
 Prints whether the file changed. The cards are ``tfzoo.model_cards.model_card`` of each entry of
-``tfzoo/pretrained.py``; a test fails while docs/pretrained.md disagrees with the registry.
+``tfzoo/pretrained_entries.py``; a test fails while docs/pretrained.md disagrees with the registry.
 """
 
 from absl import flags
