@@ -193,3 +193,40 @@ def test_packed_run_loads_in_keras_and_serves_the_same_probabilities(packed_run,
     ours = keras.ops.convert_to_numpy(keras.ops.softmax(model(images)))
     np.testing.assert_allclose(ours, served, atol=1e-4)
     assert np.abs(ours - served).max() < 1e-5
+
+
+def test_archive_cli_evaluates_before_it_writes(packed_run, monkeypatch, tmp_path):
+    """``python -m export.archive --run=... --evaluate``: the sha256 of the file written, the test accuracy of the
+    packed SavedModel (what the Keras model built from the archive scores), and nothing written when a step fails."""
+    import json
+    import shutil
+
+    from tests.cli_cases import assert_one_error, run_cases
+    from tfzoo.data import load_arrays
+
+    entry, folder = packed_run
+    run = folder.parent / "run"
+    broken = tmp_path / "broken_run"  # packs (its spec is in results.json), but its test data is nowhere
+    shutil.copytree(run, broken)
+    config = json.loads((broken / "config.json").read_text())
+    (broken / "config.json").write_text(json.dumps({**config, "dataset": "folder", "data_dir": str(tmp_path / "none")}))
+    good, no_data, no_run = run_cases("export.archive", [
+        [f"--run={run}", f"--output={tmp_path / 'good.tar.gz'}", "--evaluate"],
+        [f"--run={broken}", f"--output={tmp_path / 'no_data.tar.gz'}", "--evaluate"],
+        [f"--saved_model={tmp_path}", f"--output={tmp_path / 'no_run.tar.gz'}", "--evaluate"],
+    ])
+    assert good.returncode == 0, good.stderr[-2000:]
+    data = (tmp_path / "good.tar.gz").read_bytes()
+    assert f"sha256 {hashlib.sha256(data).hexdigest()}, {len(data)} bytes" in good.stdout  # the file written
+    printed = float(good.stdout.split("test accuracy ")[1].split()[0])
+
+    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
+    monkeypatch.setattr(pretrained, "_package_file", lambda filename: folder / filename)
+    images, labels = load_arrays("fashion_mnist", "test")
+    predicted = np.argmax(tfzoo.create_model(pretrained=entry.name).predict(images, batch_size=1000, verbose=0), -1)
+    keras_accuracy = float(np.mean(predicted == labels))
+    assert keras_accuracy > 0.12 and abs(printed - keras_accuracy) <= 2e-4  # rounding to 4 digits, a near-tie at most
+
+    assert_one_error(no_data, "folder")
+    assert_one_error(no_run, "--evaluate needs --run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_run", "good.tar.gz"]

@@ -126,23 +126,27 @@ def cache_path(path=None):
 
 
 def load(name, cache_dir=None):
-    """The verified SavedModel ``name``, loaded with ``tf.saved_model.load``; unpacked with
-    ``tfzoo.archives.safe_extract``, which refuses any member that is not a plain file or folder
-    inside the archive's root, on every Python this package supports."""
+    """The verified SavedModel ``name``, loaded with ``tf.saved_model.load`` (``load_archive``)."""
+    return load_archive(fetch_verified(info(name), cache_dir), what=f"archive of {name}")
+
+
+def load_archive(data, *, what):
+    """The SavedModel in the archive bytes ``data`` (its ``saved_model/``), loaded with
+    ``tf.saved_model.load``; unpacked with ``tfzoo.archives.safe_extract``, which refuses any member
+    that is not a plain file or folder inside the archive's root, on every Python this package
+    supports. ``what`` names the archive in the one-line ``PretrainedError``."""
     import tensorflow as tf
 
     from tfzoo.archives import ArchiveError, safe_extract
 
-    entry = info(name)
-    data = fetch_verified(entry, cache_dir)
-    with tempfile.TemporaryDirectory(prefix=f"tfzoo-{name}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tfzoo-archive-") as tmp:
         try:
-            safe_extract(data, tmp, what=f"archive of {name}")
+            safe_extract(data, tmp, what=what)
         except ArchiveError as error:
             raise PretrainedError(str(error)) from None
         root = Path(tmp) / "saved_model"
         if not (root / "saved_model.pb").is_file():
-            raise PretrainedError(f"archive of {name} has no saved_model/saved_model.pb")
+            raise PretrainedError(f"{what} has no saved_model/saved_model.pb")
         return tf.saved_model.load(str(root))
 
 
@@ -259,14 +263,20 @@ def _read_member(data, member, name):
 
 def measure_test_accuracy(name, *, data_dir=None, cache_dir=None, batch_size=1000):
     """(accuracy, examples) of the verified SavedModel ``name`` on its data set's official test split."""
+    return saved_model_test_accuracy(load(name, cache_dir), info(name).dataset, data_dir=data_dir,
+                                     batch_size=batch_size)
+
+
+def saved_model_test_accuracy(saved_model, dataset, *, data_dir=None, batch_size=1000):
+    """(accuracy, examples) of a loaded SavedModel's ``serving_default`` (uint8 images in,
+    ``classes`` out) on the test split of ``dataset``."""
     import numpy as np
     import tensorflow as tf
 
     from tfzoo.data import load_arrays
 
-    entry = info(name)
-    images, labels = load_arrays(entry.dataset, "test", data_dir)
-    serving = load(name, cache_dir).signatures["serving_default"]
+    images, labels = load_arrays(dataset, "test", data_dir)
+    serving = saved_model.signatures["serving_default"]
     classes = np.concatenate([
         serving(images=tf.constant(images[i:i + batch_size]))["classes"].numpy() for i in range(0, len(images), batch_size)
     ])
