@@ -10,6 +10,11 @@ test accuracy by epoch, every run on the same axes) to --output and the table to
 Exit 2 with one ``error:`` line, and nothing written, for a path that is not a run.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 from pathlib import Path
 
 from absl import flags
