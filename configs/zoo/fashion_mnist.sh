@@ -5,7 +5,8 @@
 #
 #   bash configs/zoo/fashion_mnist.sh [scheme ...]      # default: bn zeroinit fixup skipinit gbn
 #
-# Runs go to runs/zoo/search/<scheme> and runs/zoo/<scheme>; the pretrained archives are packed from
+# Runs go to runs/zoo/search/<scheme> and runs/zoo/<scheme>; a scheme whose training has begun resumes from its
+# runs/zoo/<scheme>/flagfile.txt without searching again. The pretrained archives are packed from
 # runs/zoo/<scheme>/model.keras with `python -m export.archive` afterwards (docs/pretrained.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,6 +42,11 @@ best_lr() {  # the learning rate of the best validation accuracy in a search's s
 for scheme in "${@:-bn zeroinit fixup skipinit gbn}"; do
   for s in $scheme; do
     flags=$(scheme_flags "$s")
+    if [[ -f "runs/zoo/$s/flagfile.txt" ]]; then  # a training under way (or carried, carry/README.md): resume it as
+      echo "zoo: $s resumes runs/zoo/$s with its own flags"  # it began, with no new search
+      python -m recipes.cifar_wrn --flagfile="runs/zoo/$s/flagfile.txt"
+      continue
+    fi
     # shellcheck disable=SC2086
     python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes=128 --lr_exponents="$(lr_grid "$s")" --runs=1 --best=1 \
       --epochs=3 --max_train_examples=15000 --validation_examples=10000 --output_dir="runs/zoo/search/$s"

@@ -13,7 +13,9 @@ FAULT is one of:
   its temporary file to half its size and SIGKILL: a kill in the middle of writing it;
 - ``kill_before:NAME``: SIGKILL when ``NAME`` is about to be renamed into place (its temporary file
   complete): e.g. ``epoch_0002.json`` (the ``.keras`` is in place, the ``.json`` not) or ``results.json``;
-- ``enospc:NAME``: the write of ``NAME`` fails with ENOSPC (No space left on device), as on a full disk.
+- ``enospc:NAME``: the write of ``NAME`` fails with ENOSPC (No space left on device), as on a full disk;
+- ``enospc_tensorboard:E``: TensorBoard's event writer fails at the end of epoch E with the error TensorFlow
+  raises on a full disk (a ``ResourceExhaustedError`` naming the event file), after that epoch's checkpoint.
 """
 
 import errno
@@ -68,6 +70,23 @@ def install(fault):
                 time.sleep(0.05)
 
         loop.Divergence.on_batch_end = on_batch_end
+        return
+    if kind == "enospc_tensorboard":
+        import keras
+        import tensorflow as tf
+
+        original_epoch_end = keras.callbacks.TensorBoard.on_epoch_end
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == int(arg):  # TensorFlow's own message for this failure (WriteSummary on a full tmpfs)
+                path = os.path.join(self.log_dir, "train", f"events.out.tfevents.0.host.{os.getpid()}.0.v2")
+                raise tf.errors.ResourceExhaustedError(None, None, (
+                    "{{function_node __wrapped__WriteSummary_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
+                    f"{path}; No space left on device\n\tFailed to flush 3 events to {path}\n\t"
+                    "Could not flush events file. [Op:WriteSummary]"))
+            return original_epoch_end(self, epoch, logs)
+
+        keras.callbacks.TensorBoard.on_epoch_end = on_epoch_end
         return
     from tfzoo.training import outputs
 

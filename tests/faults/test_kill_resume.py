@@ -55,7 +55,7 @@ def runs(tiny_fashion, tmp_path_factory):
     flags = tiny_run_flags(tiny_fashion, out)
     runs = {}
     first = launch(f"wait_mid_epoch:1:2:{go}", *tiny_run_flags(tiny_fashion, reference))
-    chain = iter(("kill_mid_epoch:2:2", "enospc:epoch_0002.keras", "kill_writing:epoch_0002.keras",
+    chain = iter(("enospc_tensorboard:1", "kill_mid_epoch:2:2", "enospc:epoch_0002.keras", "kill_writing:epoch_0002.keras",
                   "kill_before:results.json"))
     step = next(chain)
     runs[step] = (run(step, *flags), _files(out))
@@ -107,6 +107,18 @@ def test_full_disk_is_one_error_line_and_loses_nothing(runs):
     assert "Resuming" in result.stdout and "from epoch 1" in result.stdout
     assert not [name for name in files if ".tmp" in name]  # the failed write removed its temporary file
     assert "checkpoints/epoch_0001.keras" in files and "checkpoints/epoch_0002.keras" not in files
+
+
+def test_full_disk_under_tensorboard_is_one_error_line(runs):
+    """TensorBoard's writer fails as a TensorFlow op, not as an OSError: the same one line all the same."""
+    steps = runs[0]
+    result, files = steps["enospc_tensorboard:1"]
+    assert result.returncode == 1, result.stderr[-2000:]
+    [line] = _errors(result)
+    assert line.startswith("error: [Errno 28] No space left on device: ") and "/tensorboard/train/events." in line
+    assert "run the same command again to resume" in line and "Traceback" not in result.stderr
+    assert "checkpoints/epoch_0001.keras" in files and "checkpoints/epoch_0002.keras" not in files
+    assert ".lock" not in files and not [name for name in files if ".tmp" in name]
 
 
 def test_kill_mid_checkpoint_write_leaves_only_a_temporary_file(runs):

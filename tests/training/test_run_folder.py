@@ -107,6 +107,29 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["history.csv"]
 
 
+def test_tensorflow_write_errors_under_the_folder_become_os_errors(tmp_path):
+    """TensorBoard's event writer fails as a TensorFlow op: its file errors under the run folder become the
+    OSError every other write raises; anything else (out of memory, another folder) stays as it was."""
+    import tensorflow as tf
+
+    events = tmp_path / "tensorboard" / "train" / "events.out.tfevents.1.vm.2.0.v2"
+
+    def op_error(cls, text):  # the message format TensorFlow gives a failed WriteSummary
+        return cls(None, None, "{{function_node __wrapped__WriteSummary_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
+                   f"{text}\n\tFailed to flush 11 events to {events}\n\tCould not flush events file. [Op:WriteSummary]")
+
+    full = outputs.os_error_from(op_error(tf.errors.ResourceExhaustedError, f"{events}; No space left on device"), tmp_path)
+    assert isinstance(full, OSError) and full.errno == 28 and full.filename == str(events)
+    assert str(full) == f"[Errno 28] No space left on device: '{events}'"
+    read_only = outputs.os_error_from(op_error(tf.errors.FailedPreconditionError, f"{events}; Read-only file system"),
+                                      tmp_path / "tensorboard")
+    assert read_only.errno == 30
+    assert outputs.os_error_from(op_error(tf.errors.ResourceExhaustedError, f"{events}; No space left on device"),
+                                 tmp_path / "elsewhere") is None
+    assert outputs.os_error_from(tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[64]"),
+                                 tmp_path) is None
+
+
 def test_stale_temporaries_of_old_and_new_names_are_removed(tmp_path):
     names = [".epoch_0001.tmp.keras", ".results.json.tmp", ".curves.tmp.png", ".model.keras.99.ab12cd34.tmp.keras",
              ".results.json.99.ab12cd34.tmp"]

@@ -3,6 +3,7 @@
 ``measure(model, images)`` gives the variance of the residual stream after every block and of
 every branch; ``compare_schemes`` does it for BN, no normalization and ZeroInit at
 initialisation; ``SignalLogger`` logs it (and the branch multipliers) to TensorBoard each epoch.
+Finished runs side by side (``recipes.compare_runs``) are in ``tfzoo.analysis.runs``.
 """
 
 from tfzoo.analysis.signal import (SCHEMES, Signal, channel_variance, compare_schemes, measure, multipliers,

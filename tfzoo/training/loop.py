@@ -203,16 +203,24 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
         callbacks = [*callbacks, SignalLogger(str(write_dir / "tensorboard" / "signal"), images[: config.ghost_batch_size])]
     distribute.prepare_fit(model, strategy, train_ds, accumulation)
     if start_epoch < config.epochs:
-        model.fit(
-            train_ds,
-            epochs=config.epochs,
-            initial_epoch=start_epoch,
-            steps_per_epoch=steps_per_epoch,
-            validation_data=test_ds,
-            shuffle=False,  # the dataset shuffles itself, by (seed, epoch)
-            callbacks=[divergence, checkpoint, keras.callbacks.TensorBoard(str(write_dir / "tensorboard")), *callbacks],
-            verbose=verbose,
-        )
+        try:
+            model.fit(
+                train_ds,
+                epochs=config.epochs,
+                initial_epoch=start_epoch,
+                steps_per_epoch=steps_per_epoch,
+                validation_data=test_ds,
+                shuffle=False,  # the dataset shuffles itself, by (seed, epoch)
+                callbacks=[divergence, checkpoint, keras.callbacks.TensorBoard(str(write_dir / "tensorboard")), *callbacks],
+                verbose=verbose,
+            )
+        except tf.errors.OpError as error:
+            # TensorBoard's writer on a full or read-only disk fails as a TensorFlow op: raise it as the
+            # OSError that every other write to the folder raises (the checkpoints written so far are whole).
+            os_error = outputs.os_error_from(error, write_dir)
+            if os_error is None:
+                raise
+            raise os_error from error
 
     results = {
         "model": config.model,

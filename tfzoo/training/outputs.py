@@ -133,3 +133,28 @@ def _atomic(path, suffix=""):
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+# TensorFlow reports a failed file write (TensorBoard's event writer) as an OpError whose message is
+# "[{{function_node ...}} ]PATH; REASON[\n...][ [Op:NAME]]", REASON being the C library's strerror text.
+_OP_FILE_ERROR = re.compile(r"^(?:\{\{.*?\}\}\s*)?(?P<path>/.+?|[^\s;]+); (?P<reason>[^\[\n]+?)\s*(?:\[Op:\w+\])?$")
+_ERRNO_OF = {os.strerror(code): code for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO)}
+
+
+def os_error_from(error, directory):
+    """The ``OSError`` a TensorFlow op error stands for when it failed to write a file under ``directory``
+    (e.g. TensorBoard's event writer on a full disk: ``ResourceExhaustedError``), else None.
+
+    Lets a caller that turns a full or read-only output folder into one line treat both the same."""
+    first_line = str(getattr(error, "message", error)).splitlines()[0] if str(error) else ""
+    match = _OP_FILE_ERROR.match(first_line.strip())
+    if not match:
+        return None
+    path, reason = Path(match["path"]), match["reason"].strip()
+    try:
+        inside = path.resolve().is_relative_to(Path(directory).resolve())
+    except (OSError, ValueError):
+        return None
+    if not inside or reason not in _ERRNO_OF:
+        return None
+    return OSError(_ERRNO_OF[reason], reason, str(path))
