@@ -2,7 +2,7 @@
 
 Timing each run in a process of its own, one after another (``--interleave=process``), leaves a
 run's figure at the mercy of whatever else the host does during its seconds: on the 2-core
-machine of ``docs/performance.md`` one configuration's median step moved between 1.2 and
+machine of ``docs/performance/epyc_avx2.md`` one configuration's median step moved between 1.2 and
 1.8 s from process to process. Here every run gets a process of its own that builds its model,
 warms up and then waits; the driver asks the runs for one step each in turn (order reversed on
 every other step), so the k-th steps of all runs are timed seconds apart, under nearly the same

@@ -3,7 +3,7 @@
     python -m tools.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
     python -m tools.batch_norm --impl=keras --shapes=64x32x32x64
 
-The step-level profile (``docs/performance.md`` A3) put the gap between Keras and PyTorch
+The step-level profile (``docs/performance/epyc_avx2.md`` A3) put the gap between Keras and PyTorch
 with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
 and the gradient of ``sum(y * u)`` (``u`` a fixed random upstream gradient; ``sum(y * y)`` would
 be constant) with respect to ``x``, gamma and beta, for

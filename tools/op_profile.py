@@ -6,7 +6,7 @@ Builds the recipe's train step as ``bench.train_throughput`` times it (``keras_r
 model, L2, optimizer, metrics, op determinism and one inter-op thread, on a fixed batch), takes
 ``--warmup`` untimed steps, then records ``--steps`` steps with ``tf.profiler.experimental`` and
 sums the trace's op events by op type (``_MklNativeFusedConv2D``, ``Relu``, ``Mul``, ...): the
-milliseconds each type takes per step, and its share of the step. ``docs/performance.md`` (C1,
+milliseconds each type takes per step, and its share of the step. ``docs/performance/`` (C1,
 C4, D2) reads these tables: the convolutions are oneDNN's and the same in PyTorch
 (``tools.kernel_time``), the rest is what the model code and the framework add.
 

@@ -4,7 +4,7 @@
 runs a step's independent ops concurrently (inter-op parallelism), and on a CPU that alone changed
 the last bits of a WRN-16-4 step from run to run: 6 steps, same seed, 3 different losses in 4
 processes; with one inter-op thread, 4 identical. The price is measured in
-``docs/performance.md`` section 2 (WRN-16-4 on 2 CPU cores: about 20 % slower with
+``docs/performance/epyc_avx2.md`` B2 (WRN-16-4 on 2 CPU cores: about 20 % slower with
 TensorFlow's default kernels, nothing measurable with oneDNN, ``TF_ENABLE_ONEDNN_OPTS=1``).
 
 The thread count can only be set before TensorFlow's runtime starts (its first op), so
