@@ -1,0 +1,57 @@
+"""configs/zoo/fashion_mnist.sh, the zoo's driver, with ``python`` replaced by a recorder on PATH: which
+commands it runs for a fresh scheme, for one whose training has begun, and for an unknown scheme."""
+
+import os
+import shutil
+import subprocess
+
+from tests.conftest import REPO
+
+RECORDER = """#!/usr/bin/env bash
+echo "$*" >> "$CALLS"
+if [[ "$1" == "-c" ]]; then echo 0.0625; fi   # best_lr reading a search's summary.json
+"""
+
+
+def _zoo(tmp_path, *schemes):
+    """Runs a copy of the script in ``tmp_path`` (it cds to its repository root); returns (result, calls)."""
+    (tmp_path / "configs" / "zoo").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "configs" / "zoo" / "fashion_mnist.sh", tmp_path / "configs" / "zoo")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "python").write_text(RECORDER)
+    (bin_dir / "python").chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    calls.unlink(missing_ok=True)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", CALLS=str(calls))
+    result = subprocess.run(["bash", str(tmp_path / "configs" / "zoo" / "fashion_mnist.sh"), *schemes], env=env,
+                            capture_output=True, text=True, timeout=60)
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_a_fresh_scheme_searches_then_trains_at_the_best_rate(tmp_path):
+    result, calls = _zoo(tmp_path, "fixup")
+    assert result.returncode == 0, result.stderr
+    search, best, train = calls
+    assert search.startswith("-m recipes.lr_search ") and "--init=fixup" in search and "--lr_exponents=-5:-1" in search
+    assert "--validation_examples=10000" in search and "--output_dir=runs/zoo/search/fixup" in search
+    assert best.startswith("-c ") and best.endswith("runs/zoo/search/fixup/summary.json")
+    assert train.startswith("-m recipes.cifar_wrn ") and "--lr=0.0625" in train and "--epochs=60" in train
+    assert "--output_dir=runs/zoo/fixup" in train and "--precision=auto" in train
+
+
+def test_a_begun_training_resumes_from_its_flag_file_without_a_search(tmp_path):
+    (tmp_path / "runs" / "zoo" / "skipinit").mkdir(parents=True)
+    (tmp_path / "runs" / "zoo" / "skipinit" / "flagfile.txt").write_text("--init=skipinit\n")
+    result, calls = _zoo(tmp_path, "skipinit", "gbn")
+    assert result.returncode == 0, result.stderr
+    assert calls[0] == "-m recipes.cifar_wrn --flagfile=runs/zoo/skipinit/flagfile.txt"
+    assert "zoo: skipinit resumes runs/zoo/skipinit with its own flags" in result.stdout
+    assert [call.split()[:2] for call in calls[1:]] == [["-m", "recipes.lr_search"], ["-c", "import"],
+                                                        ["-m", "recipes.cifar_wrn"]]  # gbn: a fresh scheme
+
+
+def test_an_unknown_scheme_is_one_error_line_and_exit_2(tmp_path):
+    result, calls = _zoo(tmp_path, "layernorm")
+    assert result.returncode == 2 and calls == []
+    assert result.stderr.strip() == "error: unknown scheme layernorm; accepted: bn gbn zeroinit fixup skipinit"
