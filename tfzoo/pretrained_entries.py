@@ -30,9 +30,8 @@ register(PretrainedModel(
 
 
 # The converged Fashion-MNIST zoo (docs/results/fashion_mnist.md): configs/zoo/fashion_mnist.sh, one entry per scheme.
-_ZOO_MACHINE = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 model 17), 2 cores (shared with a test "
-                "run in the last 6 epochs), no GPU; "
-                "TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
+_ZOO_EPYC = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 model 17), 2 cores ({load}), no GPU; "
+             "TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
                "test set was not used. `EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
@@ -44,11 +43,29 @@ register(PretrainedModel(
     size=7_797_540,
     dataset="fashion_mnist", model="wrn-16-2", normalization="batch_norm", init="standard",
     input_shape=(28, 28, 1), class_names=_FASHION,
-    test_accuracy=0.9515, test_examples=10_000, epochs=60, training_seconds=8363.4, machine=_ZOO_MACHINE,
+    test_accuracy=0.9515, test_examples=10_000, epochs=60, training_seconds=8363.4,
+    machine=_ZOO_EPYC.format(load="shared with a test run in the last 6 epochs"),
     precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-3, grid="2^-4..2^0", epochs=60, scheme="bn"),
     command="python -m recipes.cifar_wrn --depth=16 "
             "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=batch_norm "
             "--init=standard --ghost_batch_size=128 --lr=0.125 --epochs=60 --output_dir=runs/zoo/bn && "
             "python -m export.archive --run=runs/zoo/bn --output=tfzoo/pretrained_models/wrn-16-2-bn-fashion_mnist.tar.gz "
+            "--evaluate",
+))
+
+register(PretrainedModel(
+    name="wrn-16-2-fixup-fashion_mnist",
+    source="package:wrn-16-2-fixup-fashion_mnist.tar.gz",
+    sha256="453088ce67c743bfb073e6c41d91ab376511fc5d0034c49380ce016e28bfee4f",
+    size=7_758_846,
+    dataset="fashion_mnist", model="wrn-16-2", normalization="none", init="fixup",
+    input_shape=(28, 28, 1), class_names=_FASHION,
+    test_accuracy=0.9489, test_examples=10_000, epochs=60, training_seconds=8420.3,
+    machine=_ZOO_EPYC.format(load="shared with a test run in epochs 3 to 9"),
+    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-4, grid="2^-5..2^-1", epochs=60, scheme="fixup"),
+    command="python -m recipes.cifar_wrn --depth=16 "
+            "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=none "
+            "--init=fixup --ghost_batch_size=128 --lr=0.0625 --epochs=60 --output_dir=runs/zoo/fixup && "
+            "python -m export.archive --run=runs/zoo/fixup --output=tfzoo/pretrained_models/wrn-16-2-fixup-fashion_mnist.tar.gz "
             "--evaluate",
 ))
