@@ -36,36 +36,34 @@ _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {g
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
                "test set was not used. `EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
 
-register(PretrainedModel(
-    name="wrn-16-2-bn-fashion_mnist",
-    source="package:wrn-16-2-bn-fashion_mnist.tar.gz",
-    sha256="c7ee1bcc880bf508667af43143ef457e73f8af5c2b9812306fabb29c35570fbb",
-    size=7_797_540,
-    dataset="fashion_mnist", model="wrn-16-2", normalization="batch_norm", init="standard",
-    input_shape=(28, 28, 1), class_names=_FASHION,
-    test_accuracy=0.9515, test_examples=10_000, epochs=60, training_seconds=8363.4,
-    machine=_ZOO_EPYC.format(load="shared with a test run in the last 6 epochs"),
-    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-3, grid="2^-4..2^0", epochs=60, scheme="bn"),
-    command="python -m recipes.cifar_wrn --depth=16 "
-            "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=batch_norm "
-            "--init=standard --ghost_batch_size=128 --lr=0.125 --epochs=60 --output_dir=runs/zoo/bn && "
-            "python -m export.archive --run=runs/zoo/bn --output=tfzoo/pretrained_models/wrn-16-2-bn-fashion_mnist.tar.gz "
-            "--evaluate",
-))
 
-register(PretrainedModel(
-    name="wrn-16-2-fixup-fashion_mnist",
-    source="package:wrn-16-2-fixup-fashion_mnist.tar.gz",
-    sha256="453088ce67c743bfb073e6c41d91ab376511fc5d0034c49380ce016e28bfee4f",
-    size=7_758_846,
-    dataset="fashion_mnist", model="wrn-16-2", normalization="none", init="fixup",
-    input_shape=(28, 28, 1), class_names=_FASHION,
-    test_accuracy=0.9489, test_examples=10_000, epochs=60, training_seconds=8420.3,
-    machine=_ZOO_EPYC.format(load="shared with a test run in epochs 3 to 9"),
-    precision="bf16", keras_weights=True, lr_selection=_ZOO_SEARCH.format(e=-4, grid="2^-5..2^-1", epochs=60, scheme="fixup"),
-    command="python -m recipes.cifar_wrn --depth=16 "
-            "--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization=none "
-            "--init=fixup --ghost_batch_size=128 --lr=0.0625 --epochs=60 --output_dir=runs/zoo/fixup && "
-            "python -m export.archive --run=runs/zoo/fixup --output=tfzoo/pretrained_models/wrn-16-2-fixup-fashion_mnist.tar.gz "
-            "--evaluate",
+def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds, load):
+    """The entry of one scheme of the zoo, trained by ``bash configs/zoo/fashion_mnist.sh SCHEME``: WRN-16-2, 60 epochs,
+    batch 128, bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search."""
+    name = f"wrn-16-2-{scheme}-fashion_mnist"
+    ghost = 64 if normalization == "ghost_batch_norm" else 128
+    return PretrainedModel(
+        name=name, source=f"package:{name}.tar.gz", sha256=sha256, size=size,
+        dataset="fashion_mnist", model="wrn-16-2", normalization=normalization, init=init,
+        input_shape=(28, 28, 1), class_names=_FASHION,
+        test_accuracy=test_accuracy, test_examples=10_000, epochs=60, training_seconds=training_seconds,
+        machine=_ZOO_EPYC.format(load=load), precision="bf16", keras_weights=True,
+        lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme),
+        command=f"python -m recipes.cifar_wrn --depth=16 "
+                f"--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization={normalization} "
+                f"--init={init} --ghost_batch_size={ghost} --lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{scheme} && "
+                f"python -m export.archive --run=runs/zoo/{scheme} --output=tfzoo/pretrained_models/{name}.tar.gz "
+                f"--evaluate",
+    )
+
+
+register(_zoo_entry(
+    "bn", "batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0",
+    sha256="c7ee1bcc880bf508667af43143ef457e73f8af5c2b9812306fabb29c35570fbb", size=7_797_540,
+    test_accuracy=0.9515, training_seconds=8363.4, load="shared with a test run in the last 6 epochs",
+))
+register(_zoo_entry(
+    "fixup", "none", "fixup", lr_exponent=-4, grid="2^-5..2^-1",
+    sha256="453088ce67c743bfb073e6c41d91ab376511fc5d0034c49380ce016e28bfee4f", size=7_758_846,
+    test_accuracy=0.9489, training_seconds=8420.3, load="shared with a test run in epochs 3 to 9",
 ))
