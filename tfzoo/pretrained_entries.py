@@ -49,11 +49,11 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
         test_accuracy=test_accuracy, test_examples=10_000, epochs=60, training_seconds=training_seconds,
         machine=_ZOO_EPYC.format(load=load), precision="bf16", keras_weights=True,
         lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme),
-        command=f"python -m recipes.cifar_wrn --depth=16 "
+        command="python -m recipes.cifar_wrn --depth=16 "
                 f"--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization={normalization} "
                 f"--init={init} --ghost_batch_size={ghost} --lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{scheme} && "
                 f"python -m export.archive --run=runs/zoo/{scheme} --output=tfzoo/pretrained_models/{name}.tar.gz "
-                f"--evaluate",
+                "--evaluate",
     )
 
 
