@@ -72,7 +72,7 @@ def test_each_entry_has_a_flag_file_that_trains_its_command(name, recipe_flags):
     lines = [line.strip() for line in _flag_file(name).read_text().splitlines()]
     file = _pairs([line for line in lines if line and not line.startswith("#")])
     assert _compare(card, file, recipe_flags) == {}, f"{name}: (card's command, flag file) differ"
-    assert name in _flag_file(name).read_text().splitlines()[0], "the file's first line names its entry"
+    assert name in lines[0], "the file's first line names its entry"
 
 
 def test_a_differing_flag_is_found(recipe_flags):
