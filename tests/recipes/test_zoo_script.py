@@ -1,5 +1,5 @@
 """configs/zoo/fashion_mnist.sh, the zoo's driver, with ``python`` replaced by a recorder on PATH: which
-commands it runs for a fresh scheme, for one whose training has begun, and for an unknown scheme."""
+commands it runs for a fresh scheme, for one whose training has begun, at another batch size, and for bad input."""
 
 import os
 import shutil
@@ -13,7 +13,7 @@ if [[ "$1" == "-c" ]]; then echo 0.0625; fi   # best_lr reading a search's summa
 """
 
 
-def _zoo(tmp_path, *schemes):
+def _zoo(tmp_path, *schemes, **env_vars):
     """Runs a copy of the script in ``tmp_path`` (it cds to its repository root); returns (result, calls)."""
     (tmp_path / "configs" / "zoo").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "configs" / "zoo" / "fashion_mnist.sh", tmp_path / "configs" / "zoo")
@@ -23,7 +23,7 @@ def _zoo(tmp_path, *schemes):
     (bin_dir / "python").chmod(0o755)
     calls = tmp_path / "calls.txt"
     calls.unlink(missing_ok=True)
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", CALLS=str(calls))
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", CALLS=str(calls), **env_vars)
     result = subprocess.run(["bash", str(tmp_path / "configs" / "zoo" / "fashion_mnist.sh"), *schemes], env=env,
                             capture_output=True, text=True, timeout=60)
     return result, calls.read_text().splitlines() if calls.exists() else []
@@ -55,3 +55,28 @@ def test_an_unknown_scheme_is_one_error_line_and_exit_2(tmp_path):
     result, calls = _zoo(tmp_path, "layernorm")
     assert result.returncode == 2 and calls == []
     assert result.stderr.strip() == "error: unknown scheme layernorm; accepted: bn gbn zeroinit fixup skipinit"
+
+
+def test_another_batch_size_searches_and_trains_at_it_in_its_own_run_folders(tmp_path):
+    result, calls = _zoo(tmp_path, "bn", "zeroinit", BATCH="64")
+    assert result.returncode == 0, result.stderr
+    bn_search, _, bn_train, zi_search, _, zi_train = calls
+    assert "--batch_sizes=64" in bn_search and "--output_dir=runs/zoo/search/bn-b64" in bn_search
+    assert "--ghost_batch_size=64" in bn_search and "--ghost_batch_size=64" in bn_train  # batch norm over the batch
+    assert "--batch_size=64" in bn_train and "--output_dir=runs/zoo/bn-b64" in bn_train
+    assert "--lr_exponents=-6:-2" in zi_search and "--output_dir=runs/zoo/zeroinit-b64" in zi_train
+    (tmp_path / "runs" / "zoo" / "zeroinit-b64").mkdir(parents=True)  # the batch-64 run resumes; batch 128's is apart
+    (tmp_path / "runs" / "zoo" / "zeroinit-b64" / "flagfile.txt").write_text("--batch_size=64\n")
+    result, calls = _zoo(tmp_path, "zeroinit", BATCH="64")
+    assert calls == ["-m recipes.cifar_wrn --flagfile=runs/zoo/zeroinit-b64/flagfile.txt"]
+    assert not (tmp_path / "runs" / "zoo" / "zeroinit").exists()
+
+
+def test_a_bad_batch_size_or_gbn_at_its_ghost_size_is_one_error_line_and_exit_2(tmp_path):
+    result, calls = _zoo(tmp_path, "bn", BATCH="sixty")
+    assert result.returncode == 2 and calls == []
+    assert result.stderr.strip() == "error: BATCH=sixty is not a batch size; accepted: a positive integer (default 128)"
+    result, calls = _zoo(tmp_path, "gbn", BATCH="64")
+    assert result.returncode == 2 and calls == []
+    assert result.stderr.strip() == ("error: gbn needs BATCH above its ghost batch size 64, got BATCH=64; "
+                                     "accepted: bn at this batch size")
