@@ -38,6 +38,16 @@ def test_every_trial_once_in_grid_order_then_stop(tmp_path, capsys):
     assert lines[-1].startswith("[8/8] batch 64, lr 2^8, run 1:")
 
 
+def test_a_search_on_held_out_training_examples_calls_its_accuracy_validation(tmp_path, capsys):
+    config = TrainConfig(model="wrn-10-1", normalization="none", init="standard", epochs=1, seed=5,
+                         validation_examples=100)
+    oracle = LRSearchTuner(config, GRID, tmp_path).oracle
+    _finish(oracle, oracle.create_trial("tuner0"), {"test_accuracy": 0.5, "train_loss": 1.25, "diverged": 0.0,
+                                                     "seconds": 2.0})
+    assert capsys.readouterr().out.splitlines() == [
+        "[1/8] batch 16, lr 2^-2, run 0: validation accuracy 0.5000, train loss 1.2500 (2.0 s)"]
+
+
 def test_trial_configs_set_batch_lr_seed_and_folder(tmp_path):
     tuner = LRSearchTuner(CONFIG, GRID, tmp_path)
     config = tuner.trial_config(TrialSpec(64, -2, 1))

@@ -38,7 +38,7 @@ class GridOracle(keras_tuner.oracles.GridSearchOracle):
     next invocation. State files are written atomically. Prints one line per finished trial.
     """
 
-    def __init__(self, grid):
+    def __init__(self, grid, eval_split="test"):
         space = keras_tuner.HyperParameters()
         space.Choice("batch_size", list(grid.batch_sizes))
         space.Choice("lr_exponent", list(grid.lr_exponents))
@@ -51,6 +51,7 @@ class GridOracle(keras_tuner.oracles.GridSearchOracle):
             seed=1,
         )
         self.grid = grid
+        self.eval_split = eval_split  # what the progress lines call the accuracy: "test" or "validation"
         self.verbose = 0  # keras-tuner's trial tables; end_trial prints one line instead
 
     def populate_space(self, trial_id):
@@ -65,7 +66,7 @@ class GridOracle(keras_tuner.oracles.GridSearchOracle):
         trial = self.trials[trial.trial_id]
         done = len(self.results())
         if trial.status == _COMPLETED:
-            print(f"[{done}/{len(self.grid)}] {format_result(trial_result(trial))}", flush=True)
+            print(f"[{done}/{len(self.grid)}] {format_result(trial_result(trial), self.eval_split)}", flush=True)
         elif trial.status == _FAILED:
             error = (trial.message or "").strip().splitlines()[-1:] or ["unknown error"]
             spec = TrialSpec(**trial.hyperparameters.values)
@@ -107,7 +108,7 @@ class LRSearchTuner(base_tuner.BaseTuner):
         self.base_config = base_config
         self.directory_path = Path(directory)
         self._reloaded = False
-        super().__init__(oracle=GridOracle(grid), directory=str(directory), project_name=PROJECT)
+        super().__init__(oracle=GridOracle(grid, base_config.eval_split), directory=str(directory), project_name=PROJECT)
         oracle_file = self.directory_path / PROJECT / "oracle.json"
         if not self._reloaded and not self._is_worker() and oracle_file.exists():
             # Another tuner id ran this project before (e.g. a single process, now a chief).
@@ -142,7 +143,7 @@ class LRSearchTuner(base_tuner.BaseTuner):
             keras.backend.clear_session()
         result = TrialResult.from_train_results(spec, results)
         if self._is_worker():
-            print(f"[{self.tuner_id}] {format_result(result)}", flush=True)
+            print(f"[{self.tuner_id}] {format_result(result, self.base_config.eval_split)}", flush=True)
         metrics = {"test_accuracy": 0.0 if result.diverged else result.test_accuracy,
                    "diverged": float(result.diverged), "seconds": result.seconds}
         if not result.diverged:
@@ -193,13 +194,14 @@ def trial_result(trial):
     )
 
 
-def format_result(result):
-    """One progress line: batch size, learning rate, run, accuracy, loss, seconds."""
+def format_result(result, eval_split="test"):
+    """One progress line: batch size, learning rate, run, accuracy, loss, seconds. ``eval_split`` names what the
+    accuracy was measured on: "validation" when the search holds examples out of the training set."""
     s = result.spec
     head = f"batch {s.batch_size}, lr 2^{s.lr_exponent}, run {s.run}:"
     if result.diverged:
         return f"{head} diverged ({result.seconds:.1f} s)"
-    return f"{head} test accuracy {result.test_accuracy:.4f}, train loss {result.train_loss:.4f} ({result.seconds:.1f} s)"
+    return f"{head} {eval_split} accuracy {result.test_accuracy:.4f}, train loss {result.train_loss:.4f} ({result.seconds:.1f} s)"
 
 
 def run_search(base_config, grid, directory):
