@@ -15,6 +15,8 @@ def add_model_flags(add):
     add("--init", default="standard", choices=tuple(INIT_SCHEMES))
     add("--batch_size", type=int, default=64)
     add("--ghost_batch_size", type=int, default=64, help="as the recipe: accumulate B/G micro-batches below B")
+    add("--accumulate_ghost_batches", default=True, boolean=True,
+        help="as the recipe: false times one step of B, the ghost BN layers splitting it")
 
 
 def parse_args(argv=None):

@@ -133,7 +133,8 @@ def keras_run(args, precision, normalization, init):
     with precision_scope(precision):
         model = tfzoo.create_model(args.model, **options)
     add_l2(model, args.weight_decay)
-    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization)
+    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization,
+                                      args.accumulate_ghost_batches)
     optimizer = make_optimizer(args.lr, momentum=0.9, accumulation=accumulation)
     model.compile(
         optimizer=wrap_optimizer(optimizer, precision),
@@ -174,7 +175,8 @@ def torch_run(args, precision, normalization, init):
     model = torch_wrn.create_torch_model(args.model, normalization=normalization, init=init,
                                          num_classes=args.num_classes, input_shape=args.input_shape,
                                          ghost_batch_size=args.ghost_batch_size)
-    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization)
+    accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization,
+                                      args.accumulate_ghost_batches)
     step = torch_wrn.make_train_step(model, lr=args.lr, weight_decay=args.weight_decay, accumulation=accumulation,
                                      channels_last=args.torch_memory_format == "channels_last",
                                      bf16=precision == "bf16")
@@ -205,7 +207,7 @@ def child_argv(args, key):
         "model", "batch_size", "ghost_batch_size", "steps", "warmup", "lr", "weight_decay", "num_classes",
         "image_size", "channels", "threads", "seed", "torch_memory_format")]
     shared += [f"--jit_compile={str(args.jit_compile).lower()}", f"--deterministic={str(args.deterministic).lower()}",
-               "--peak_size=0"]
+               f"--accumulate_ghost_batches={str(args.accumulate_ghost_batches).lower()}", "--peak_size=0"]
     return [sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"]
 
 

@@ -26,6 +26,9 @@ flags.DEFINE_float("dropout", 0.0, "Dropout between the two convolutions of each
 flags.DEFINE_float("classifier_dropout", None, "Dropout before the classifier (default: the scheme's; ZeroInit 0.6).")
 flags.DEFINE_integer("batch_size", 64, "Batch size B of one parameter update.")
 flags.DEFINE_integer("ghost_batch_size", 64, "Ghost batch G: BN statistics per G examples, gradients accumulated over B/G.")
+flags.DEFINE_boolean("accumulate_ghost_batches", True, "With G < B: one update from B/G steps of G examples (the "
+                     "paper's way; memory for G). --noaccumulate_ghost_batches: one step of B, the ghost BN layers "
+                     "splitting it (the same statistics and gradient, faster where B fits in memory).")
 flags.DEFINE_float("lr", 0.25, "Peak learning rate (2^-2, the paper's optimum for ZeroInit at batch 64).")
 flags.DEFINE_float("momentum", 0.9, "Heavy-ball momentum.")
 flags.DEFINE_boolean("nesterov", False, "Nesterov momentum.")

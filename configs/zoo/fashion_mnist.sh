@@ -28,7 +28,9 @@ scheme_flags() {
                 echo "error: gbn needs BATCH above its ghost batch size 64, got BATCH=$BATCH; accepted: bn at this batch size" >&2
                 exit 2
               fi
-              echo "--normalization=ghost_batch_norm --init=standard --ghost_batch_size=64" ;;
+              # one step of the whole batch, the ghost BN layers splitting it: the same statistics and
+              # gradient as accumulating the ghost batches, faster (docs/training.md)
+              echo "--normalization=ghost_batch_norm --init=standard --ghost_batch_size=64 --noaccumulate_ghost_batches" ;;
     zeroinit) echo "--normalization=none --init=zeroinit --ghost_batch_size=$BATCH" ;;
     fixup)    echo "--normalization=none --init=fixup --ghost_batch_size=$BATCH" ;;
     skipinit) echo "--normalization=none --init=skipinit --ghost_batch_size=$BATCH" ;;

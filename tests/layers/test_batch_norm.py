@@ -134,6 +134,42 @@ def test_fused_kernel_equals_the_keras_ops_path(policy, rtol, atol):
     np.testing.assert_allclose(ours[3][0], 0.1 * mean, rtol=1e-5)
 
 
+class OpsGhostBatchNormalization(GhostBatchNormalization):
+    """tfzoo's ghost BN held to its ``keras.ops`` path on every backend."""
+
+    def _fused(self, inputs):
+        return False
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the fused kernel is TensorFlow's")
+@pytest.mark.parametrize("policy, rtol, atol", [("float32", 1e-4, 2e-5), ("mixed_bfloat16", 2e-2, 3e-2)])
+def test_ghost_batches_through_the_fused_kernel_equal_the_keras_ops_path(policy, rtol, atol):
+    """G = 4 of B = 12 under TensorFlow: FusedBatchNormV3 once per ghost batch gives the ``keras.ops``
+    path's outputs, gradients and moving statistics; a batch size unknown when traced takes the
+    ``keras.ops`` path."""
+    import tensorflow as tf
+
+    x, upstream, gamma, beta = _inputs()
+    if policy == "mixed_bfloat16":
+        x = np.asarray(tf.cast(tf.cast(x, tf.bfloat16), tf.float32))
+    kwargs = dict(momentum=0.9, epsilon=1e-5, dtype=policy)
+    fused, ops_path = GhostBatchNormalization(4, **kwargs), OpsGhostBatchNormalization(4, **kwargs)
+    ours, reference = (training_step(layer, x, upstream, gamma, beta) for layer in (fused, ops_path))
+    for name, a, b in (("outputs", ours[0], reference[0]), ("dx", ours[1], reference[1]),
+                       ("dgamma", ours[2][0], reference[2][0]), ("dbeta", ours[2][1], reference[2][1])):
+        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), rtol=rtol, atol=atol,
+                                   err_msg=name)
+    for name, a, b in (("moving mean", ours[3][0], reference[3][0]), ("moving variance", ours[3][1], reference[3][1])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+
+    def op_types(batch):
+        graph = tf.function(lambda x: fused(x, training=True)).get_concrete_function(
+            tf.TensorSpec((batch,) + SHAPE[1:], tf.float32)).graph
+        return [op.type for op in graph.get_operations()]
+
+    assert op_types(SHAPE[0]).count("FusedBatchNormV3") == 3 and "FusedBatchNormV3" not in op_types(None)
+
+
 def test_keras_ops_path_equals_float64():
     """The ``keras.ops`` path (the one JAX runs) against the float64 closed forms."""
     x, upstream, gamma, beta = _inputs()

@@ -57,3 +57,19 @@ def test_flip_and_pad_flags_reach_the_configuration():
         assert (train_flags.config_from_flags("wrn-10-1").flip, train_flags.config_from_flags("wrn-10-1").pad) == (None, 4)
     finally:
         flags.FLAGS.unparse_flags()
+
+
+def test_noaccumulate_ghost_batches_reaches_the_configuration():
+    from absl import flags
+
+    from recipes import train_flags
+
+    try:
+        flags.FLAGS(["cifar_wrn", "--normalization=ghost_batch_norm", "--batch_size=128", "--noaccumulate_ghost_batches"])
+        config = train_flags.config_from_flags("wrn-10-1")
+        assert (config.accumulate_ghost_batches, config.accumulation()) == (False, 1)
+        flags.FLAGS.unparse_flags()
+        flags.FLAGS(["cifar_wrn", "--normalization=ghost_batch_norm", "--batch_size=128"])
+        assert train_flags.config_from_flags("wrn-10-1").accumulation() == 2  # the default: the paper's micro-steps
+    finally:
+        flags.FLAGS.unparse_flags()

@@ -49,6 +49,7 @@ def test_a_begun_training_resumes_from_its_flag_file_without_a_search(tmp_path):
     assert "zoo: skipinit resumes runs/zoo/skipinit with its own flags" in result.stdout
     assert [call.split()[:2] for call in calls[1:]] == [["-m", "recipes.lr_search"], ["-c", "import"],
                                                         ["-m", "recipes.cifar_wrn"]]  # gbn: a fresh scheme
+    assert "--ghost_batch_size=64 --noaccumulate_ghost_batches" in calls[3]  # one step of 128, split by the layers
 
 
 def test_an_unknown_scheme_is_one_error_line_and_exit_2(tmp_path):

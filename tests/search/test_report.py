@@ -56,6 +56,12 @@ def test_a_directory_holding_another_search_is_refused(tmp_path):
         report.check_search(tmp_path, wider)
     with pytest.raises(ValueError, match="not a learning-rate search directory"):
         report.load(tmp_path)  # search.json but no summary.json
+    older = {**search, "config": {k: v for k, v in search["config"].items() if k != "accumulate_ghost_batches"}}
+    report.write_search(tmp_path, older)  # written before that field was added: resumes at its default
+    report.check_search(tmp_path, search)
+    with pytest.raises(ValueError, match="holds a search with accumulate_ghost_batches=True, not False"):
+        report.check_search(tmp_path, report.search_identity(
+            "wrn-10-1", GRID, TrainConfig(model="wrn-10-1", epochs=1, accumulate_ghost_batches=False)))
 
 
 def test_a_search_of_other_kernels_is_refused(tmp_path):

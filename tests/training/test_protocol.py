@@ -40,6 +40,12 @@ def test_accumulation_steps():
     assert accumulation_steps(32, 64, "none") == 1
     with pytest.raises(ValueError, match="batch_size=100 must be a multiple of ghost_batch_size=64"):
         accumulation_steps(100, 64, "ghost_batch_norm")
+    assert accumulation_steps(256, 64, "ghost_batch_norm", accumulate=False) == 1  # the layers split the batch
+    gbn = dict(normalization="ghost_batch_norm", init="standard", batch_size=128, ghost_batch_size=64)
+    assert TrainConfig(**gbn).accumulation() == 2
+    assert TrainConfig(**gbn, accumulate_ghost_batches=False).accumulation() == 1
+    with pytest.raises(ValueError, match="batch_size=96 must be a multiple of ghost_batch_size=64"):
+        TrainConfig(**{**gbn, "batch_size": 96}, accumulate_ghost_batches=False).accumulation()
 
 
 def _tiny_model():
@@ -64,6 +70,29 @@ def test_ghost_batch_accumulation_equals_one_big_batch_step_without_normalizatio
     for big, ghost in zip(*results):
         np.testing.assert_allclose(ghost, big, rtol=1e-4, atol=1e-6)
     assert any(np.abs(w).max() > 0 for w in results[0])
+
+
+def test_ghost_batch_norm_in_one_step_equals_accumulating_its_ghost_batches():
+    """``accumulate_ghost_batches=False``: one step of B whose ghost BN layers split it gives the
+    update of B/G accumulated steps of G (the same per-ghost statistics, the same mean gradient)."""
+    rng = np.random.RandomState(0)
+    images = rng.normal(size=(16, 32, 32, 3)).astype("float32")
+    labels = np.eye(10, dtype="float32")[rng.randint(0, 10, 16)]
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+    results = []
+    for accumulate in (True, False):
+        accumulation = accumulation_steps(16, 8, "ghost_batch_norm", accumulate)
+        keras.utils.set_random_seed(1)
+        model = tfzoo.create_model("wrn-10-1", normalization="ghost_batch_norm", init="standard", ghost_batch_size=8)
+        add_l2(model, 5e-4)
+        model.compile(optimizer=make_optimizer(0.1, accumulation=accumulation), loss=loss)
+        initial = [np.asarray(w) for w in model.trainable_weights]
+        for _ in range(2):  # two updates, so momentum and the first update's statistics take part
+            model.fit(images, labels, batch_size=16 // accumulation, epochs=1, shuffle=False, verbose=0)
+        results.append([np.asarray(w) for w in model.trainable_weights])
+    for accumulated, one_step in zip(*results):
+        np.testing.assert_allclose(one_step, accumulated, rtol=1e-4, atol=1e-6)
+    assert max(np.abs(a - b).max() for a, b in zip(results[0], initial)) > 1e-3  # it trained
 
 
 def test_l2_gradient_is_coefficient_times_weight():
@@ -102,6 +131,16 @@ def test_training_on_real_images_reduces_loss_and_is_reproducible(tmp_path):
     second = train(_config(tmp_path, output_dir=str(tmp_path / "b"), **real), verbose=0)
     for key in ("test_accuracy", "test_loss", "train_loss"):
         assert first[key] == second[key], key
+
+
+def test_a_ghost_batch_norm_run_without_accumulation_takes_one_step_per_update(tmp_path):
+    config = _config(tmp_path, normalization="ghost_batch_norm", init="standard", epochs=1, max_train_examples=256,
+                     accumulate_ghost_batches=False)
+    results = train(config, verbose=0)
+    assert results["accumulation_steps"] == 1 and not results["diverged"]
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert int(model.optimizer.iterations) == 256 // 64  # one step per update of 64; accumulating would take 8
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["accumulate_ghost_batches"] is False
 
 
 @pytest.mark.parametrize("normalization, init", [("none", "zeroinit"), ("batch_norm", "standard")])

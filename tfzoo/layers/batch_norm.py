@@ -14,8 +14,9 @@ Under TensorFlow, plain BN on 4-D channels-last inputs takes TensorFlow's fused 
 kernel where oneDNN is on). It reads 16-bit inputs as they are and writes 16-bit outputs, with
 float32 scale, offset and statistics, as Keras mixed precision keeps BN's statistics in float32
 (Micikevicius et al. 2018, section 3.3): the float32 copies of a bf16 activation and the casts
-around them are gone. ``normalize`` stays the path for JAX, ghost batches and anything else, and
-the tests hold the two to each other.
+around them are gone; ghost batch norm runs the same kernel once per ghost batch
+(``tfzoo.layers.GhostBatchNormalization``). ``normalize`` stays the path for JAX and anything else,
+and the tests hold the two to each other.
 """
 
 import keras

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tfzoo.search.grid import Grid, TrialSpec
 from tfzoo.search.summary import TrialResult, markdown
-from tfzoo.training import outputs
+from tfzoo.training import TrainConfig, outputs
 from tfzoo.training.determinism import check_same_kernels, onednn_enabled
 
 TRIALS_COLUMNS = ("batch_size", "lr", "run", "test_accuracy", "train_loss", "diverged", "seconds")
@@ -38,6 +38,9 @@ def check_search(directory, search):
     if not path.exists():
         return
     previous = json.loads(path.read_text())
+    if isinstance(previous.get("config"), dict):  # training fields added since it was written: their defaults
+        defaults = {k: v for k, v in TrainConfig().to_dict().items() if k not in PER_TRIAL_FIELDS}
+        previous["config"] = {**defaults, **previous["config"]}
     for key in ("model", "grid", "config"):
         old, new = previous.get(key), search[key]
         if isinstance(new, dict) and isinstance(old, dict):

@@ -35,6 +35,7 @@ class TrainConfig:
     scalar_bias: bool = False
     batch_size: int = 64
     ghost_batch_size: int = 64
+    accumulate_ghost_batches: bool = True  # B/G micro-steps of G per update (the paper's way), or one step of B
     lr: float = 0.25
     momentum: float = 0.9
     nesterov: bool = False
@@ -124,7 +125,8 @@ class TrainConfig:
         return spec
 
     def accumulation(self, num_replicas=1):
-        """Ghost batches each replica accumulates per update: ``(B / replicas) / G`` when that is > 1.
+        """Ghost batches each replica accumulates per update: ``(B / replicas) / G`` when that is > 1,
+        and 1 with ``accumulate_ghost_batches=False`` (one step of B / replicas, split by the layers).
 
         ``batch_size`` B is the global batch: each of the replicas gets B / replicas examples of
         it and splits them into ghost batches of G (see ``accumulation_steps``). Raises
@@ -144,7 +146,7 @@ class TrainConfig:
             raise ValueError(f"{name} must be a multiple of ghost_batch_size={ghost} with normalization={normalization!r}.")
         if statistics.statistics == "ghost" and per_replica < ghost:
             raise ValueError(f"{name} is smaller than ghost_batch_size={ghost}.")
-        return accumulation_steps(per_replica, ghost, normalization)
+        return accumulation_steps(per_replica, ghost, normalization, self.accumulate_ghost_batches)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -26,16 +26,20 @@ def add_l2(model, coefficient):
     return len(kernels)
 
 
-def accumulation_steps(batch_size, ghost_batch_size, normalization):
+def accumulation_steps(batch_size, ghost_batch_size, normalization, accumulate=True):
     """How many ghost batches one update accumulates.
 
     Ghost BN: B / G micro-batches of G, each normalised on its own, one update of batch B ("Batch
     normalization has multiple benefits", section 3). No normalization: the same split is exact and
     saves memory. Plain BN normalises over the whole batch, so it takes one step of B.
+    ``accumulate=False``: one step of B however B and G compare; ghost BN layers then split the
+    batch into ghost batches themselves (the same statistics and gradient in one step, which is
+    faster where a batch of B fits in memory; the moving statistics take one update of the ghosts'
+    average instead of one per ghost batch).
     """
     if batch_size < 1 or ghost_batch_size < 1:
         raise ValueError(f"batch sizes must be >= 1. Received: batch_size={batch_size}, ghost_batch_size={ghost_batch_size}")
-    if not get_normalization(normalization).splits_batch or ghost_batch_size >= batch_size:
+    if not accumulate or not get_normalization(normalization).splits_batch or ghost_batch_size >= batch_size:
         return 1
     if batch_size % ghost_batch_size:
         raise ValueError(
