@@ -2,6 +2,7 @@
 
     python -m tools.batch_norm                     # Keras, tfzoo, TensorFlow's fused kernel, PyTorch (child process)
     python -m tools.batch_norm --impl=keras --shapes=64x32x32x64
+    python -m tools.batch_norm --impl=ghost,ghost_ops,tfzoo --shapes=128x28x28x32 --ghost_batch_size=64 --precision=bf16
 
 The step-level profile (``docs/performance/epyc_avx2.md`` A3) put the gap between Keras and PyTorch
 with BN in BN's element-wise kernels. This times that directly: ``y = BN(x)`` in training mode
@@ -16,10 +17,15 @@ be constant) with respect to ``x``, gamma and beta, for
 - ``tfzoo_ops``: the same layer held to its ``keras.ops`` path, BN's backward pass written out
   (``normalize``; what JAX runs, and what TensorFlow ran before the fused path);
 - ``tf_fused``: TensorFlow's fused kernel (``FusedBatchNormV3``) called directly;
+- ``ghost``: ``tfzoo.layers.GhostBatchNormalization`` over ghost batches of ``--ghost_batch_size``
+  as the models use it (on TensorFlow, the fused kernel once per ghost batch); ``ghost_ops``: the
+  same layer held to its ``keras.ops`` path (what it ran before the fused path);
 - ``torch``: ``torch.nn.functional.batch_norm`` (one fused kernel each way), in its own process.
 
 TensorFlow runs as the recipes do (oneDNN unless ``TF_ENABLE_ONEDNN_OPTS`` says otherwise, op
-determinism, one inter-op thread). Figures are the median of ``--repeats`` timed calls after 3
+determinism, one inter-op thread). ``--precision=bf16`` runs the layers under Keras's
+``mixed_bfloat16`` on bf16 inputs (``tf_fused``: bf16 inputs, float32 statistics; ``torch``: bf16
+inputs and float32 weights). Figures are the median of ``--repeats`` timed calls after 3
 warm-up ones; the last output line is JSON.
 """
 
@@ -40,7 +46,7 @@ from bench.cli import FlagParser
 from bench.train_plan import torch_unavailable
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
-IMPLS = ("keras", "tfzoo", "tfzoo_ops", "tf_fused", "torch")
+IMPLS = ("keras", "tfzoo", "tfzoo_ops", "tf_fused", "ghost", "ghost_ops", "torch")
 EPSILON = 1e-5
 
 
@@ -54,22 +60,32 @@ def random_pair(shape):
     return rng.normal(size=shape).astype("float32"), rng.normal(size=shape).astype("float32")
 
 
-def tf_step(impl, shape):
+def tf_step(impl, shape, precision="fp32", ghost_batch_size=32):
     """A call that runs one forward and backward pass of ``impl`` on TensorFlow; it returns the
     gradient with respect to ``x`` (the same random ``x`` for every implementation)."""
     import keras
     import tensorflow as tf
 
-    x, u = (tf.constant(a) for a in random_pair(shape))
-    if impl in ("keras", "tfzoo", "tfzoo_ops"):
-        from tfzoo.layers import BatchNormalization
+    dtype = tf.bfloat16 if precision == "bf16" else tf.float32
+    x, u = (tf.cast(tf.constant(a), dtype) for a in random_pair(shape))
+    if impl in ("keras", "tfzoo", "tfzoo_ops", "ghost", "ghost_ops"):
+        from tfzoo.layers import BatchNormalization, GhostBatchNormalization
 
         class OpsBatchNormalization(BatchNormalization):
             def _fused(self, inputs):  # the keras.ops path on every backend
                 return False
 
-        layer = {"keras": keras.layers.BatchNormalization, "tfzoo": BatchNormalization,
-                 "tfzoo_ops": OpsBatchNormalization}[impl](epsilon=EPSILON)
+        class OpsGhostBatchNormalization(GhostBatchNormalization):
+            def _fused(self, inputs):
+                return False
+
+        policy = "mixed_bfloat16" if precision == "bf16" else "float32"
+        if impl.startswith("ghost"):
+            cls = GhostBatchNormalization if impl == "ghost" else OpsGhostBatchNormalization
+            layer = cls(ghost_batch_size, epsilon=EPSILON, dtype=policy)
+        else:
+            layer = {"keras": keras.layers.BatchNormalization, "tfzoo": BatchNormalization,
+                     "tfzoo_ops": OpsBatchNormalization}[impl](epsilon=EPSILON, dtype=policy)
         layer.build(shape)
         weights = layer.trainable_weights
 
@@ -87,18 +103,19 @@ def tf_step(impl, shape):
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = forward(x)
-            loss = tf.reduce_sum(y * u)
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) * tf.cast(u, tf.float32))
         return tape.gradient(loss, [x, *weights])
 
     return lambda: step(x)[0].numpy()
 
 
-def torch_step(shape):
+def torch_step(shape, precision="fp32"):
     """The same pass with ``F.batch_norm`` on a channels-last tensor; returns the gradient (NHWC)."""
     import torch
     import torch.nn.functional as F
 
-    x, u = (torch.from_numpy(a).permute(0, 3, 1, 2) for a in random_pair(shape))  # NCHW views of NHWC memory
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    x, u = (torch.from_numpy(a).to(dtype).permute(0, 3, 1, 2) for a in random_pair(shape))  # NCHW views of NHWC
     x.requires_grad_(True)  # torch's channels_last layout
     gamma, beta = torch.ones(shape[-1], requires_grad=True), torch.zeros(shape[-1], requires_grad=True)
 
@@ -112,7 +129,7 @@ def torch_step(shape):
     return step
 
 
-def measure(impls, shapes, repeats):
+def measure(impls, shapes, repeats, precision="fp32", ghost_batch_size=32):
     """``{impl: {shape: median ms}}`` for the TensorFlow implementations, in this process."""
     if any(impl != "torch" for impl in impls):
         from tfzoo.training.determinism import make_deterministic
@@ -121,7 +138,7 @@ def measure(impls, shapes, repeats):
         import keras
 
         keras.utils.set_random_seed(0)
-    return {impl: {s: _median_ms(tf_step(impl, parse_shape(s)), repeats) for s in shapes}
+    return {impl: {s: _median_ms(tf_step(impl, parse_shape(s), precision, ghost_batch_size), repeats) for s in shapes}
             for impl in impls if impl != "torch"}
 
 
@@ -134,6 +151,8 @@ def main(argv=None):
     parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxC")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--ghost_batch_size", type=int, default=32, help="ghost, ghost_ops: examples per ghost batch")
     args = parser.parse_args(argv)
     impls = [i.strip() for i in args.impl.split(",") if i.strip()]
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
@@ -146,7 +165,13 @@ def main(argv=None):
             parser.error(f"--shapes: {shape!r} is not NxHxWxC with positive integers")
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
-    result = {"ms": measure(impls, shapes, args.repeats), "repeats": args.repeats}
+    if any(i.startswith("ghost") for i in impls):
+        bad = [s for s in shapes if args.ghost_batch_size < 1 or parse_shape(s)[0] % args.ghost_batch_size]
+        if bad:
+            parser.error(f"--ghost_batch_size={args.ghost_batch_size} does not divide the batch of {bad[0]}; "
+                         "accepted: a divisor of every shape's N")
+    result = {"ms": measure(impls, shapes, args.repeats, args.precision, args.ghost_batch_size),
+              "repeats": args.repeats, "precision": args.precision, "ghost_batch_size": args.ghost_batch_size}
     missing = torch_unavailable() if "torch" in impls else None
     if missing:
         result["torch_skipped"] = missing
@@ -156,11 +181,12 @@ def main(argv=None):
         if len(impls) == 1:  # this is the torch process
             import torch
 
-            result["ms"]["torch"] = {s: _median_ms(torch_step(parse_shape(s)), args.repeats) for s in shapes}
+            result["ms"]["torch"] = {s: _median_ms(torch_step(parse_shape(s), args.precision), args.repeats)
+                                     for s in shapes}
             result["torch_threads"] = torch.get_num_threads()
         else:  # a process of its own: TensorFlow's and PyTorch's thread pools never share one
             child = subprocess.run([sys.executable, "-m", "tools.batch_norm", "--impl=torch", f"--shapes={args.shapes}",
-                                    f"--repeats={args.repeats}"], capture_output=True, text=True,
+                                    f"--repeats={args.repeats}", f"--precision={args.precision}"], capture_output=True, text=True,
                                    env=common.child_env(), check=False)
             if child.returncode:
                 raise RuntimeError(f"the torch run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")

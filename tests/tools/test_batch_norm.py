@@ -19,6 +19,16 @@ def test_every_batch_norm_gives_the_same_input_gradient():
     assert torch.get_num_threads() >= 1
 
 
+def test_ghost_batches_through_either_path_give_the_same_input_gradient_in_bf16_too():
+    for precision, atol in (("fp32", 1e-4), ("bf16", 0.1)):
+        ops_dx = np.asarray(batch_norm.tf_step("ghost_ops", SHAPE, precision, ghost_batch_size=4)(), "float32")
+        fused_dx = np.asarray(batch_norm.tf_step("ghost", SHAPE, precision, ghost_batch_size=4)(), "float32")
+        assert np.abs(ops_dx).max() > 1e-2
+        np.testing.assert_allclose(fused_dx, ops_dx, atol=atol, err_msg=precision)
+    whole = batch_norm.tf_step("tfzoo", SHAPE)()  # ghost batches of 4 are not BN over the batch of 8
+    assert np.abs(whole - batch_norm.tf_step("ghost", SHAPE, ghost_batch_size=4)()).max() > 1e-2
+
+
 def test_timings_and_ratios(capsys):
     result = batch_norm.main(["--impl=keras,tf_fused", "--shapes=8x4x4x8,8x2x2x16", "--repeats=2"])
     assert set(result["ms"]) == {"keras", "tf_fused"} and all(
@@ -29,7 +39,9 @@ def test_timings_and_ratios(capsys):
 
 
 @pytest.mark.parametrize("argv, named", [(["--impl=cudnn"], "'cudnn'"), (["--shapes=64x32x32"], "'64x32x32'"),
-                                         (["--shapes=64x0x32x8"], "'64x0x32x8'"), (["--repeats=0"], "Received: 0")])
+                                         (["--shapes=64x0x32x8"], "'64x0x32x8'"), (["--repeats=0"], "Received: 0"),
+                                         (["--impl=ghost", "--shapes=6x2x2x4", "--ghost_batch_size=4"],
+                                          "--ghost_batch_size=4 does not divide the batch of 6x2x2x4")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
     with pytest.raises(SystemExit) as exit_info:
         batch_norm.main(argv)
