@@ -79,6 +79,9 @@ def test_batch_is_global_and_ghost_batches_are_per_replica():
         config.accumulation(3)
     with pytest.raises(ValueError, match=r"per-replica batch 16 \(batch_size=256 over 16 replicas\) is smaller than ghost"):
         config.accumulation(16)
+    whole = TrainConfig(**{**RUN, "normalization": "ghost_batch_norm", "batch_size": 256, "ghost_batch_size": 32,
+                           "accumulate_ghost_batches": False})
+    assert [whole.accumulation(r) for r in (1, 2, 4, 8)] == [1, 1, 1, 1]  # each replica's layers split its batch
     uneven = TrainConfig(**{**RUN, "batch_size": 192, "ghost_batch_size": 64})
     assert uneven.accumulation(1) == 3 and uneven.accumulation(3) == 1
     with pytest.raises(ValueError, match=r"per-replica batch 96 .* must be a multiple of ghost_batch_size=64"):
@@ -202,9 +205,11 @@ def test_ghost_batch_norm_statistics_and_updates_are_per_replica():
                 distribute.accumulate_gradients(model, accumulation)
             model.fit(data, epochs=2, steps_per_epoch=2 * (accumulation if default else 1), verbose=0)
             return model
-        one, two = fit(tf.distribute.get_strategy(), 4), fit(strategy, 2)
-        for a, b in zip(one.trainable_weights, two.trainable_weights):
+        # ... == 2 replicas x one step of 16 that the layer splits (--noaccumulate_ghost_batches)
+        one, two, split = fit(tf.distribute.get_strategy(), 4), fit(strategy, 2), fit(strategy, 1)
+        for a, b, c in zip(one.trainable_weights, two.trainable_weights, split.trainable_weights):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5, err_msg=a.path)
+            np.testing.assert_allclose(np.asarray(c), np.asarray(a), atol=1e-5, err_msg=c.path)
         for variable in two.non_trainable_weights:
             first, second = strategy.experimental_local_results(variable.value)
             np.testing.assert_array_equal(first, second)
