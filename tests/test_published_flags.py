@@ -84,3 +84,13 @@ def test_a_differing_flag_is_found(recipe_flags):
     assert _compare(card, {**card, "schedule": "cosine"}, recipe_flags) == {"schedule": (default_schedule, "cosine")}
     with pytest.raises(AssertionError, match="does not define"):
         _compare(card, {**card, "learning_rate": "0.1"}, recipe_flags)
+
+
+def test_the_zoo_command_of_ghost_batch_norm_trains_in_one_step_of_128(recipe_flags):
+    from tfzoo.pretrained_entries import _zoo_entry
+
+    entry = _zoo_entry("gbn", "ghost_batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0", sha256="0" * 64,
+                       size=1, test_accuracy=0.95, training_seconds=1.0, load="alone")
+    card = _values(_pairs(shlex.split(entry.command.split("&&")[0].strip()[len(RECIPE):])), recipe_flags)
+    assert (card["ghost_batch_size"], card["batch_size"], card["accumulate_ghost_batches"]) == (64, 128, False)
+    assert card["output_dir"] == "runs/zoo/gbn" and card["lr"] == 0.125

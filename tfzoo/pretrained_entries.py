@@ -42,6 +42,7 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
     batch 128, bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search."""
     name = f"wrn-16-2-{scheme}-fashion_mnist"
     ghost = 64 if normalization == "ghost_batch_norm" else 128
+    one_step = " --accumulate_ghost_batches=false" if normalization == "ghost_batch_norm" else ""  # the layers split 128
     return PretrainedModel(
         name=name, source=f"package:{name}.tar.gz", sha256=sha256, size=size,
         dataset="fashion_mnist", model="wrn-16-2", normalization=normalization, init=init,
@@ -51,7 +52,7 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
         lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme),
         command="python -m recipes.cifar_wrn --depth=16 "
                 f"--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization={normalization} "
-                f"--init={init} --ghost_batch_size={ghost} --lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{scheme} && "
+                f"--init={init} --ghost_batch_size={ghost}{one_step} --lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{scheme} && "
                 f"python -m export.archive --run=runs/zoo/{scheme} --output=tfzoo/pretrained_models/{name}.tar.gz "
                 "--evaluate",
     )
