@@ -132,7 +132,7 @@ def parse_args(argv=None):
                      f"Received: KERAS_BACKEND={keras.backend.backend()}")
     forwarded = [f"--{name}={getattr(args, name)}" for name in (
         "model", "normalization", "init", "batch_size", "ghost_batch_size", "steps", "warmup", "image_size", "seed",
-        "precision", "threads")]
+        "precision", "threads", "accumulate_ghost_batches")]
     return args, train_flags.parse_args(forwarded)  # validates them as train_throughput does
 
 

@@ -94,7 +94,7 @@ def parse_args(argv=None):
                      f"Received: KERAS_BACKEND={keras.backend.backend()}")
     forwarded = [f"--{name}={getattr(args, name)}" for name in (
         "model", "normalization", "init", "batch_size", "ghost_batch_size", "precision", "threads", "image_size",
-        "channels", "seed")]
+        "channels", "seed", "accumulate_ghost_batches")]
     return args, train_flags.parse_args(forwarded)  # validated as bench.train_throughput validates them
 
 

@@ -105,3 +105,10 @@ def test_bad_input_exits_non_zero_with_the_value(flag, env, message):
     child = subprocess.run([sys.executable, "-m", "tools.kernel_time", flag], capture_output=True, text=True,
                            cwd=REPO, env=dict(os.environ, **env), check=False)
     assert child.returncode == 2 and message in child.stderr.strip().splitlines()[-1]
+
+
+def test_the_ghost_batch_flags_reach_the_timed_runs():
+    pytest.importorskip("torch", reason="tools.kernel_time times both twins (pip install torch)")
+    _, run_args = kernel_time.parse_args(["--normalization=ghost_batch_norm", "--batch_size=16", "--ghost_batch_size=8",
+                                          "--noaccumulate_ghost_batches"])
+    assert (run_args.accumulate_ghost_batches, run_args.ghost_batch_size) == (False, 8)

@@ -51,3 +51,10 @@ def test_bad_input_exits_non_zero_with_the_value(flag, message):
     child = subprocess.run([sys.executable, "-m", "tools.op_profile", flag], capture_output=True, text=True,
                            cwd=REPO, env=dict(os.environ), check=False)
     assert child.returncode == 2 and message in child.stderr.strip().splitlines()[-1], child.stderr[-500:]
+
+
+def test_the_ghost_batch_flags_reach_the_profiled_step():
+    argv = ["--normalization=ghost_batch_norm", "--batch_size=16", "--ghost_batch_size=8"]
+    assert op_profile.parse_args(argv)[1].accumulate_ghost_batches is True
+    _, run_args = op_profile.parse_args([*argv, "--noaccumulate_ghost_batches"])
+    assert (run_args.accumulate_ghost_batches, run_args.ghost_batch_size) == (False, 8)
