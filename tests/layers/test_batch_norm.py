@@ -97,6 +97,17 @@ def test_large_input_mean_keeps_the_gradient():
     assert np.abs(ours[2][0] - dgamma).max() <= np.abs(keras_[2][0] - dgamma).max() + 1e-4
 
 
+def _assert_same_step(ours, reference, rtol, atol):
+    """Two ``training_step`` results agree: outputs and gradients to ``rtol``/``atol`` (bf16 or float32
+    rounding), the float32 moving statistics to float32 rounding."""
+    for name, a, b in (("outputs", ours[0], reference[0]), ("dx", ours[1], reference[1]),
+                       ("dgamma", ours[2][0], reference[2][0]), ("dbeta", ours[2][1], reference[2][1])):
+        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), rtol=rtol, atol=atol,
+                                   err_msg=name)
+    for name, a, b in (("moving mean", ours[3][0], reference[3][0]), ("moving variance", ours[3][1], reference[3][1])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 class OpsBatchNormalization(BatchNormalization):
     """tfzoo's BN held to its ``keras.ops`` path (``normalize``) on every backend."""
 
@@ -123,12 +134,7 @@ def test_fused_kernel_equals_the_keras_ops_path(policy, rtol, atol):
         tf.TensorSpec(SHAPE, tf.float32)).graph
     assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}
     assert fused.moving_variance.dtype == "float32"
-    for name, a, b in (("outputs", ours[0], reference[0]), ("dx", ours[1], reference[1]),
-                       ("dgamma", ours[2][0], reference[2][0]), ("dbeta", ours[2][1], reference[2][1])):
-        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), rtol=rtol, atol=atol,
-                                   err_msg=name)
-    for name, a, b in (("moving mean", ours[3][0], reference[3][0]), ("moving variance", ours[3][1], reference[3][1])):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    _assert_same_step(ours, reference, rtol, atol)
     mean, variance = x.astype("float64").mean((0, 1, 2)), x.astype("float64").var((0, 1, 2))
     np.testing.assert_allclose(ours[3][1], 0.9 + 0.1 * variance, rtol=1e-5)  # biased variance, float32 statistics
     np.testing.assert_allclose(ours[3][0], 0.1 * mean, rtol=1e-5)
@@ -155,12 +161,7 @@ def test_ghost_batches_through_the_fused_kernel_equal_the_keras_ops_path(policy,
     kwargs = dict(momentum=0.9, epsilon=1e-5, dtype=policy)
     fused, ops_path = GhostBatchNormalization(4, **kwargs), OpsGhostBatchNormalization(4, **kwargs)
     ours, reference = (training_step(layer, x, upstream, gamma, beta) for layer in (fused, ops_path))
-    for name, a, b in (("outputs", ours[0], reference[0]), ("dx", ours[1], reference[1]),
-                       ("dgamma", ours[2][0], reference[2][0]), ("dbeta", ours[2][1], reference[2][1])):
-        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), rtol=rtol, atol=atol,
-                                   err_msg=name)
-    for name, a, b in (("moving mean", ours[3][0], reference[3][0]), ("moving variance", ours[3][1], reference[3][1])):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    _assert_same_step(ours, reference, rtol, atol)
 
     def op_types(batch):
         graph = tf.function(lambda x: fused(x, training=True)).get_concrete_function(

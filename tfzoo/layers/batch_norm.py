@@ -108,16 +108,21 @@ class BatchNormalization(keras.layers.BatchNormalization):
         if not self._fast_path(inputs, training, mask):
             return super().call(inputs, training=training, mask=mask)
         if self._fused(inputs):
-            channels = (inputs.shape[-1],)
-            gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones(channels, "float32")
-            beta = ops.cast(self.beta, "float32") if self.center else ops.zeros(channels, "float32")
-            outputs, mean, variance = fused_normalize(inputs, gamma, beta, self.epsilon)
+            outputs, mean, variance = fused_normalize(inputs, *self._float32_gamma_beta(), self.epsilon)
             self._update_moving(mean, variance)
             return ops.cast(outputs, self.compute_dtype)
         x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
         axes = tuple(range(len(x.shape) - 1))
         outputs = self._normalize_and_update(x, axes)
         return ops.cast(outputs, self.compute_dtype)
+
+    def _float32_gamma_beta(self):
+        """``fused_normalize``'s scale and offset: gamma and beta in float32, or ones and zeros where the
+        layer has none (``scale=False``, ``center=False``)."""
+        channels = self.moving_mean.shape
+        gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones(channels, "float32")
+        beta = ops.cast(self.beta, "float32") if self.center else ops.zeros(channels, "float32")
+        return gamma, beta
 
     def _normalize_and_update(self, x, axes):
         """``normalize(x)`` with statistics over ``axes``; the moving statistics take their average

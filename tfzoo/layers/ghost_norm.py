@@ -65,9 +65,7 @@ class GhostBatchNormalization(BatchNormalization):
         """TensorFlow's fused kernel on each of the ``count`` ghost batches of ``inputs``, with one
         gamma and beta (their gradients sum over the ghosts); the moving statistics take the average
         of the ghosts' float32 statistics, as the ``keras.ops`` path does."""
-        channels = (inputs.shape[-1],)
-        gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones(channels, "float32")
-        beta = ops.cast(self.beta, "float32") if self.center else ops.zeros(channels, "float32")
+        gamma, beta = self._float32_gamma_beta()
         ghosts = ops.split(inputs, count, axis=0) if count > 1 else [inputs]
         outputs, means, variances = zip(*(fused_normalize(g, gamma, beta, self.epsilon) for g in ghosts))
         self._update_moving(ops.mean(ops.stack(means), axis=0), ops.mean(ops.stack(variances), axis=0))
