@@ -34,14 +34,19 @@ _ZOO_EPYC = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 mo
              "TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
-               "test set was not used. `EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
+               "test set was not used. `{env}EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
 
 
-def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds, load):
+def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds, load,
+               batch_size=128):
     """The entry of one scheme of the zoo, trained by ``bash configs/zoo/fashion_mnist.sh SCHEME``: WRN-16-2, 60 epochs,
-    batch 128, bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search."""
+    bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search. The zoo trains at
+    batch 128; ``batch_size=64`` is a run of ``BATCH=64 bash configs/zoo/fashion_mnist.sh SCHEME`` (the paper's WRN
+    batch, its Table 2), which trains in ``runs/zoo/SCHEME-b64``."""
     name = f"wrn-16-2-{scheme}-fashion_mnist"
-    ghost = 64 if normalization == "ghost_batch_norm" else 128
+    run = scheme if batch_size == 128 else f"{scheme}-b{batch_size}"
+    env = "" if batch_size == 128 else f"BATCH={batch_size} "
+    ghost = 64 if normalization == "ghost_batch_norm" else batch_size
     one_step = " --accumulate_ghost_batches=false" if normalization == "ghost_batch_norm" else ""  # the layers split 128
     return PretrainedModel(
         name=name, source=f"package:{name}.tar.gz", sha256=sha256, size=size,
@@ -49,11 +54,12 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
         input_shape=(28, 28, 1), class_names=_FASHION,
         test_accuracy=test_accuracy, test_examples=10_000, epochs=60, training_seconds=training_seconds,
         machine=_ZOO_EPYC.format(load=load), precision="bf16", keras_weights=True,
-        lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme),
+        lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme, env=env),
         command="python -m recipes.cifar_wrn --depth=16 "
-                f"--width=2 --dataset=fashion_mnist --batch_size=128 --precision=bf16 --seed=0 --normalization={normalization} "
-                f"--init={init} --ghost_batch_size={ghost}{one_step} --lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{scheme} && "
-                f"python -m export.archive --run=runs/zoo/{scheme} --output=tfzoo/pretrained_models/{name}.tar.gz "
+                f"--width=2 --dataset=fashion_mnist --batch_size={batch_size} --precision=bf16 --seed=0 "
+                f"--normalization={normalization} --init={init} --ghost_batch_size={ghost}{one_step} "
+                f"--lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{run} && "
+                f"python -m export.archive --run=runs/zoo/{run} --output=tfzoo/pretrained_models/{name}.tar.gz "
                 "--evaluate",
     )
 
