@@ -34,15 +34,16 @@ _ZOO_EPYC = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 mo
              "TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
-               "test set was not used. `{env}EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search and the training")
+               "test set was not used. `{env}EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search "
+               "and the training")
 
 
-def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds, load,
-               batch_size=128):
+def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds,
+               load, batch_size=128):
     """The entry of one scheme of the zoo, trained by ``bash configs/zoo/fashion_mnist.sh SCHEME``: WRN-16-2, 60 epochs,
     bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search. The zoo trains at
     batch 128; ``batch_size=64`` is a run of ``BATCH=64 bash configs/zoo/fashion_mnist.sh SCHEME`` (the paper's WRN
-    batch, its Table 2), which trains in ``runs/zoo/SCHEME-b64``."""
+    batch, its Tables 1 and 2), which trains in ``runs/zoo/SCHEME-b64``."""
     name = f"wrn-16-2-{scheme}-fashion_mnist"
     run = scheme if batch_size == 128 else f"{scheme}-b{batch_size}"
     env = "" if batch_size == 128 else f"BATCH={batch_size} "
@@ -77,5 +78,6 @@ register(_zoo_entry(
 register(_zoo_entry(
     "gbn", "ghost_batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0",
     sha256="fcd0b8de8f1b2770cdb28a1bd39bef1e8eec8d7bfb05aea00c28d9abc0b4e8fb", size=7_802_974,
-    test_accuracy=0.9497, training_seconds=10089.47, load="alone but for test runs in epochs 3 to 6 and another scheme's search and training in epochs 45 to 57",
+    test_accuracy=0.9497, training_seconds=10089.47,
+    load="alone but for test runs in epochs 3 to 6 and another scheme's search and training in epochs 45 to 57",
 ))
