@@ -9,7 +9,7 @@ Made for a machine with a GPU and JAX but no TensorFlow (the one the ``device`` 
 
 It measures the bf16 and fp32 matmul peak (``bench.peak``), then times each figure of
 ``FIGURES`` with ``bench.train_throughput`` in a fresh process (XLA compiles each model once
-per process): the recipe's train step, mixed bf16 or fp32, BN or none/ZeroInit. Figures run
+per process): the recipe's train step, mixed bf16 or fp32, BN, ghost BN or none/ZeroInit. Figures run
 most-wanted first; one that fails is recorded with its error and the others still run, and
 the figures that would start after ``--budget_s`` are recorded as skipped, so a run cut short
 keeps what it measured. After every figure ``gpu_figures.json`` (all results, the machine, the
@@ -34,6 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 WRN = dict(model="wrn-16-4", image_size=32, num_classes=10, batch_size=64)
 RESNET = dict(model="resnet50_v1", image_size=224, num_classes=1000, batch_size=256)
 ZEROINIT = dict(normalization="none", init="zeroinit")
+# The paper's batch normalization at large batches: statistics over ghost batches of 64 ("Batch normalization has
+# multiple benefits", section 2), here in one step whose layers split the batch (no accumulation).
+GHOST64 = dict(normalization="ghost_batch_norm", ghost_batch_size=64, accumulate_ghost_batches=False)
 
 # (name, train_throughput flags); most wanted first: the issue asks for WRN-16-4 and ResNet-50 in bf16.
 FIGURES = (
@@ -44,6 +47,7 @@ FIGURES = (
     ("resnet50_v1 bf16 zeroinit b256", dict(RESNET, precision="bf16", **ZEROINIT)),
     ("wrn-16-4 bf16 bn b1024", dict(WRN, precision="bf16", batch_size=1024)),
     ("resnet50_v1 fp32 bn b256", dict(RESNET, precision="fp32")),
+    ("wrn-16-4 bf16 gbn64 b1024", dict(WRN, precision="bf16", batch_size=1024, **GHOST64)),
 )
 # (ratio name, numerator figure, denominator figure): speed = images/s over images/s
 RATIOS = (
@@ -52,6 +56,7 @@ RATIOS = (
     ("wrn-16-4 bn b64: bf16 / fp32", "wrn-16-4 bf16 bn b64", "wrn-16-4 fp32 bn b64"),
     ("resnet50_v1 bn b256: bf16 / fp32", "resnet50_v1 bf16 bn b256", "resnet50_v1 fp32 bn b256"),
     ("wrn-16-4 bf16 bn: b1024 / b64", "wrn-16-4 bf16 bn b1024", "wrn-16-4 bf16 bn b64"),
+    ("wrn-16-4 bf16 b1024: gbn64 / bn", "wrn-16-4 bf16 gbn64 b1024", "wrn-16-4 bf16 bn b1024"),
 )
 SMOKE = {"wrn-16-4": "wrn-16-1", "resnet50_v1": "resnet18_v1"}
 SMOKE_NOTE = "WRN-16-1 and ResNet-18 at 32x32, batch 8, one step, a 64x64 matmul peak"
@@ -61,13 +66,15 @@ KEPT = ("step_ms", "step_ms_min", "images_per_second", "achieved_gflops", "gflop
 
 
 def figure_flags(flags, steps, warmup, smoke=False):
-    """``bench.train_throughput`` arguments of one figure (``--smoke``: a tiny stand-in)."""
+    """``bench.train_throughput`` arguments of one figure (``--smoke``: a tiny stand-in). A figure without ghost
+    batch norm takes one batch per update (no accumulation); ghost batch norm's layers split the batch themselves."""
     flags = dict(flags)
     if smoke:
-        flags.update(model=SMOKE[flags["model"]], image_size=32, num_classes=10, batch_size=8)
+        ghost = 4 if flags.get("normalization") == "ghost_batch_norm" else 8
+        flags.update(model=SMOKE[flags["model"]], image_size=32, num_classes=10, batch_size=8, ghost_batch_size=ghost)
         steps, warmup = 1, 1
-    flags["ghost_batch_size"] = flags["batch_size"]  # one batch per update: no accumulation
-    args = [f"--{key}={value}" for key, value in flags.items()]
+    flags.setdefault("ghost_batch_size", flags["batch_size"])
+    args = [f"--{key}={str(value).lower() if isinstance(value, bool) else value}" for key, value in flags.items()]
     return args + [f"--steps={steps}", f"--warmup={warmup}", "--peak_size=0"]
 
 

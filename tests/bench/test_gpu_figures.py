@@ -11,6 +11,7 @@ from bench import gpu_figures
 from tests.conftest import REPO
 
 PAIR = "wrn-16-4 bf16 bn b64,wrn-16-4 bf16 zeroinit b64"
+GHOST = "wrn-16-4 bf16 gbn64 b1024"
 
 
 def test_every_ratio_names_two_figures_and_every_model_has_a_smoke_stand_in():
@@ -29,6 +30,15 @@ def test_figure_flags_take_one_batch_per_update():
     smoke = gpu_figures.figure_flags(flags, steps=40, warmup=5, smoke=True)
     assert "--model=resnet18_v1" in smoke and "--image_size=32" in smoke and "--batch_size=8" in smoke
     assert "--steps=1" in smoke and "--normalization=none" in smoke and "--init=zeroinit" in smoke
+
+
+def test_the_ghost_batch_norm_figure_keeps_its_ghost_batch_in_one_step():
+    flags = dict(gpu_figures.FIGURES)[GHOST]
+    args = gpu_figures.figure_flags(flags, steps=40, warmup=5)
+    assert "--batch_size=1024" in args and "--ghost_batch_size=64" in args
+    assert "--normalization=ghost_batch_norm" in args and "--accumulate_ghost_batches=false" in args
+    smoke = gpu_figures.figure_flags(flags, steps=40, warmup=5, smoke=True)
+    assert "--batch_size=8" in smoke and "--ghost_batch_size=4" in smoke  # two ghost batches, as at full size
 
 
 def test_ratios_and_table_cover_errors_and_skips():
@@ -78,14 +88,16 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
     out = tmp_path / "out"
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(shim.parent))
-    child = subprocess.run([sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR}"],
-                           capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=600)
+    command = [sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR},{GHOST}"]
+    child = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=600)
     assert child.returncode == 0, child.stderr[-2000:]
     report = json.loads((out / "gpu_figures.json").read_text())
     assert report["smoke"] and report["machine"]["backend"] == "jax" and "tensorflow" not in report["machine"]
     assert report["machine"]["accelerator"] == ["cpu: cpu"] and report["peak"]["bf16_gflops"] > 0
     assert "TF_ENABLE_ONEDNN_OPTS" not in report["machine"]["env"]  # a TensorFlow setting: not recorded on JAX
-    bn, zeroinit = report["figures"]
+    bn, zeroinit, ghost = report["figures"]
+    assert ghost["name"] == GHOST and ghost["accumulation_steps"] == 1 and ghost["finite"]
+    assert ghost["parameters"] == bn["parameters"]  # the same layers: ghost BN keeps one set of statistics
     assert bn["name"] == "wrn-16-4 bf16 bn b64" and "--model=wrn-16-1" in bn["command"]
     assert bn["command"].startswith("KERAS_BACKEND=jax python -m bench.train_throughput ")
     assert (bn["parameters"], zeroinit["parameters"]) == (175_066, 174_704)  # WRN-16-1 with BN; without, ZeroInit
