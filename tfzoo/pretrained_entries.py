@@ -79,5 +79,6 @@ register(_zoo_entry(
     "gbn", "ghost_batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0",
     sha256="fcd0b8de8f1b2770cdb28a1bd39bef1e8eec8d7bfb05aea00c28d9abc0b4e8fb", size=7_802_974,
     test_accuracy=0.9497, training_seconds=10089.47,
-    load="alone but for test runs in epochs 3 to 6 and another scheme's search and training in epochs 45 to 57",
+    load="alone but for test runs in epochs 3 to 6, paused 12 minutes in epoch 6, and another scheme's search and "
+         "training in epochs 45 to 57",
 ))
