@@ -38,19 +38,29 @@ ZEROINIT = dict(normalization="none", init="zeroinit")
 # multiple benefits", section 2), here in one step whose layers split the batch (no accumulation).
 GHOST64 = dict(normalization="ghost_batch_norm", ghost_batch_size=64, accumulate_ghost_batches=False)
 
-# (name, train_throughput flags); most wanted first: the issue asks for WRN-16-4 and ResNet-50 in bf16.
+# The PyTorch twin of a figure (bench.torch_wrn, eager, channels_last, torch.autocast in bf16) on the same GPU.
+TORCH = dict(framework="torch")
+
+# (name, train_throughput flags); most wanted first: the issue asks for WRN-16-4 and ResNet-50 in bf16, and the
+# same against PyTorch on that GPU (its twin exists for WRNs only).
 FIGURES = (
     ("wrn-16-4 bf16 bn b64", dict(WRN, precision="bf16")),
     ("resnet50_v1 bf16 bn b256", dict(RESNET, precision="bf16")),
+    ("torch wrn-16-4 bf16 bn b64", dict(WRN, precision="bf16", **TORCH)),
     ("wrn-16-4 fp32 bn b64", dict(WRN, precision="fp32")),
     ("wrn-16-4 bf16 zeroinit b64", dict(WRN, precision="bf16", **ZEROINIT)),
-    ("resnet50_v1 bf16 zeroinit b256", dict(RESNET, precision="bf16", **ZEROINIT)),
+    ("torch wrn-16-4 bf16 zeroinit b64", dict(WRN, precision="bf16", **ZEROINIT, **TORCH)),
     ("wrn-16-4 bf16 bn b1024", dict(WRN, precision="bf16", batch_size=1024)),
+    ("torch wrn-16-4 bf16 bn b1024", dict(WRN, precision="bf16", batch_size=1024, **TORCH)),
+    ("resnet50_v1 bf16 zeroinit b256", dict(RESNET, precision="bf16", **ZEROINIT)),
     ("resnet50_v1 fp32 bn b256", dict(RESNET, precision="fp32")),
     ("wrn-16-4 bf16 gbn64 b1024", dict(WRN, precision="bf16", batch_size=1024, **GHOST64)),
 )
 # (ratio name, numerator figure, denominator figure): speed = images/s over images/s
 RATIOS = (
+    ("wrn-16-4 bf16 bn b64: keras / torch", "wrn-16-4 bf16 bn b64", "torch wrn-16-4 bf16 bn b64"),
+    ("wrn-16-4 bf16 zeroinit b64: keras / torch", "wrn-16-4 bf16 zeroinit b64", "torch wrn-16-4 bf16 zeroinit b64"),
+    ("wrn-16-4 bf16 bn b1024: keras / torch", "wrn-16-4 bf16 bn b1024", "torch wrn-16-4 bf16 bn b1024"),
     ("wrn-16-4 bf16: zeroinit / bn", "wrn-16-4 bf16 zeroinit b64", "wrn-16-4 bf16 bn b64"),
     ("resnet50_v1 bf16: zeroinit / bn", "resnet50_v1 bf16 zeroinit b256", "resnet50_v1 bf16 bn b256"),
     ("wrn-16-4 bn b64: bf16 / fp32", "wrn-16-4 bf16 bn b64", "wrn-16-4 fp32 bn b64"),
@@ -61,20 +71,26 @@ RATIOS = (
 SMOKE = {"wrn-16-4": "wrn-16-1", "resnet50_v1": "resnet18_v1"}
 SMOKE_NOTE = "WRN-16-1 and ResNet-18 at 32x32, batch 8, one step, a 64x64 matmul peak"
 MACHINE = ("backend", "keras", "jax", "python", "cpu", "cpu_count", "accelerator", "env")
-KEPT = ("step_ms", "step_ms_min", "images_per_second", "achieved_gflops", "gflops_per_image", "parameters",
+KEPT = ("framework", "device", "step_ms", "step_ms_min", "images_per_second", "achieved_gflops", "gflops_per_image", "parameters",
         "loss_first", "loss_last", "finite", "accumulation_steps", "logits_dtype")
 
 
 def figure_flags(flags, steps, warmup, smoke=False):
     """``bench.train_throughput`` arguments of one figure (``--smoke``: a tiny stand-in). A figure without ghost
-    batch norm takes one batch per update (no accumulation); ghost batch norm's layers split the batch themselves."""
+    batch norm takes one batch per update (no accumulation); ghost batch norm's layers split the batch themselves.
+    A PyTorch figure times the twin alone (``--run=torch,...``) on the GPU PyTorch sees."""
     flags = dict(flags)
+    framework = flags.pop("framework", "keras")
     if smoke:
         ghost = 4 if flags.get("normalization") == "ghost_batch_norm" else 8
         flags.update(model=SMOKE[flags["model"]], image_size=32, num_classes=10, batch_size=8, ghost_batch_size=ghost)
         steps, warmup = 1, 1
     flags.setdefault("ghost_batch_size", flags["batch_size"])
     args = [f"--{key}={str(value).lower() if isinstance(value, bool) else value}" for key, value in flags.items()]
+    if framework == "torch":
+        run = ",".join((framework, flags["precision"], flags.get("normalization", "batch_norm"),
+                        flags.get("init", "standard")))
+        args.append(f"--run={run}")
     return args + [f"--steps={steps}", f"--warmup={warmup}", "--peak_size=0"]
 
 
@@ -162,7 +178,9 @@ def main(argv=None):
 
     if args.peak_size:
         size = 64 if args.smoke else args.peak_size
-        report["peak"], error = run_child("bench.peak", [f"--size={size}", "--repeats=10"], args.budget_s)
+        # JAX's matmul on the accelerator; bench.peak's PyTorch figure is a CPU matmul, left out here
+        report["peak"], error = run_child("bench.peak", [f"--size={size}", "--repeats=10", "--torch=false"],
+                                          args.budget_s)
         if error:
             report["peak"] = {"error": error}
         print(f"matmul peak: {report['peak']}", flush=True)

@@ -255,7 +255,7 @@ def forward_flops(model, input_shape):
         model.eval()
         with torch.no_grad():
             h, w, c = input_shape
-            model(torch.zeros(1, c, h, w))
+            model(torch.zeros(1, c, h, w, device=next(model.parameters()).device))
         model.train(was_training)
     finally:
         for hook in hooks:
@@ -267,9 +267,10 @@ def make_train_step(model, *, lr=0.05, momentum=0.9, weight_decay=5e-4, accumula
                     bf16=False):
     """``step(images NCHW, int labels) -> loss``: one SGD update over ``accumulation`` equal
     micro-batches (gradients averaged), activations in ``channels_last`` layout if asked; float32,
-    or with ``bf16`` PyTorch's mixed precision (``torch.autocast`` on the CPU in bfloat16: bf16
+    or with ``bf16`` PyTorch's mixed precision (``torch.autocast`` in bfloat16: bf16
     convolutions and matmuls, float32 parameters, optimizer and loss), the peer of Keras's
-    ``mixed_bfloat16``."""
+    ``mixed_bfloat16``. The autocast runs on the model's device (``cpu`` or ``cuda``)."""
+    device_type = next(model.parameters()).device.type
     decay = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     decay_ids = {id(p) for p in decay}
     other = [p for p in model.parameters() if id(p) not in decay_ids]
@@ -284,7 +285,7 @@ def make_train_step(model, *, lr=0.05, momentum=0.9, weight_decay=5e-4, accumula
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for x, y in zip(images.chunk(accumulation), labels.chunk(accumulation)):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(x.contiguous(memory_format=memory_format))
             loss = F.cross_entropy(logits.float(), y)
             (loss / accumulation).backward()

@@ -47,6 +47,8 @@ def parse_args(argv=None):
     add("--torch", action="store_true", help="also time the PyTorch twin at --precision (fp32, or bf16 autocast)")
     add("--torch_memory_format", default="channels_last", choices=("channels_last", "contiguous"),
         help="PyTorch's activation layout: channels_last (NHWC, its faster CPU path here) or contiguous (NCHW)")
+    add("--torch_device", default="auto", choices=("auto", "cpu", "cuda"),
+        help="PyTorch's device: auto is the GPU where PyTorch sees one, else the CPU")
     add("--rounds", type=int, default=1, help="with several runs: repeat them, order reversed every other round")
     add("--interleave", default="process", choices=("process", "step"),
         help="with several runs: process (each run in a fresh process, one after another, --rounds times) or step "

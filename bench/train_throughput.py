@@ -172,22 +172,35 @@ def torch_run(args, precision, normalization, init):
         raise ValueError(f"the PyTorch twin runs in {' or '.join(TORCH_PRECISIONS)} (autocast). "
                          f"Received: precision={precision!r}")
     torch.manual_seed(args.seed)
+    device = torch_device(args.torch_device)
     model = torch_wrn.create_torch_model(args.model, normalization=normalization, init=init,
                                          num_classes=args.num_classes, input_shape=args.input_shape,
-                                         ghost_batch_size=args.ghost_batch_size)
+                                         ghost_batch_size=args.ghost_batch_size).to(device)
     accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization,
                                       args.accumulate_ghost_batches)
     step = torch_wrn.make_train_step(model, lr=args.lr, weight_decay=args.weight_decay, accumulation=accumulation,
                                      channels_last=args.torch_memory_format == "channels_last",
                                      bf16=precision == "bf16")
     images, labels = synthetic_batch(args.batch_size, args.input_shape, args.num_classes, args.seed)
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-    y = torch.from_numpy(labels).long()
-    info = {"accumulation_steps": accumulation, "threads": torch.get_num_threads(),
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)
+    y = torch.from_numpy(labels).long().to(device)
+    info = {"accumulation_steps": accumulation, "threads": torch.get_num_threads(), "device": str(device),
             "memory_format": args.torch_memory_format, "autocast": "bfloat16" if precision == "bf16" else None}
     return Run("torch", precision, normalization, init,
                lambda: step(x, y), torch_wrn.forward_flops(model, args.input_shape) / 1e9,
                torch_wrn.parameter_counts(model)[0], info)
+
+
+def torch_device(name):
+    """The PyTorch device of ``--torch_device``: ``auto`` is the GPU where PyTorch sees one (the step's
+    ``loss.item()`` waits for it, so the timing holds), else the CPU."""
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--torch_device=cuda: PyTorch sees no GPU here; accepted: auto or cpu")
+    return torch.device(name)
 
 
 def time_run(args, key):
@@ -205,7 +218,7 @@ def child_argv(args, key):
     """The command line that times ``key`` in a child process (``--run=...``)."""
     shared = [f"--{name}={getattr(args, name)}" for name in (
         "model", "batch_size", "ghost_batch_size", "steps", "warmup", "lr", "weight_decay", "num_classes",
-        "image_size", "channels", "threads", "seed", "torch_memory_format")]
+        "image_size", "channels", "threads", "seed", "torch_memory_format", "torch_device")]
     shared += [f"--jit_compile={str(args.jit_compile).lower()}", f"--deterministic={str(args.deterministic).lower()}",
                f"--accumulate_ghost_batches={str(args.accumulate_ghost_batches).lower()}", "--peak_size=0"]
     return [sys.executable, "-m", "bench.train_throughput", *shared, f"--run={','.join(key[:4])}"]

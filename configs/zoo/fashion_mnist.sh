@@ -19,6 +19,9 @@ BATCH=${BATCH:-128}   # the zoo's batch size; batch norm normalizes over the who
 if ! [[ "$BATCH" =~ ^[1-9][0-9]*$ ]]; then
   echo "error: BATCH=$BATCH is not a batch size; accepted: a positive integer (default 128)" >&2; exit 2
 fi
+if ! [[ "$EPOCHS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: EPOCHS=$EPOCHS is not a number of epochs; accepted: a positive integer (default 60)" >&2; exit 2
+fi
 COMMON=(--dataset=fashion_mnist --model=wrn-16-2 --precision="$PRECISION" --seed=0)
 
 scheme_flags() {
@@ -53,18 +56,25 @@ best_lr() {  # the learning rate of the best validation accuracy in a search's s
 for scheme in "${@:-bn zeroinit fixup skipinit gbn}"; do
   for s in $scheme; do
     flags=$(scheme_flags "$s")
-    run=$s
-    if (( BATCH != 128 )); then run="$s-b$BATCH"; fi
+    search=$s
+    if (( BATCH != 128 )); then search="$s-b$BATCH"; fi
+    run=$search
+    if (( EPOCHS != 60 )); then run="$search-e$EPOCHS"; fi
     if [[ -f "runs/zoo/$run/flagfile.txt" ]]; then  # a training under way (or carried, carry/README.md): resume it as
       echo "zoo: $run resumes runs/zoo/$run with its own flags"  # it began, with no new search
       python -m recipes.cifar_wrn --flagfile="runs/zoo/$run/flagfile.txt"
       continue
     fi
-    # shellcheck disable=SC2086
-    python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes="$BATCH" --lr_exponents="$(lr_grid "$s")" --runs=1 \
-      --best=1 --epochs=3 --max_train_examples=15000 --validation_examples=10000 --output_dir="runs/zoo/search/$run"
-    lr=$(best_lr "runs/zoo/search/$run/summary.json")
-    echo "zoo: $run trains at lr=$lr (best validation accuracy of runs/zoo/search/$run)"
+    if [[ -f "runs/zoo/search/$search/summary.json" ]]; then  # searched already, for this or another budget
+      echo "zoo: $run takes the search of runs/zoo/search/$search"
+    else
+      # shellcheck disable=SC2086
+      python -m recipes.lr_search "${COMMON[@]}" $flags --batch_sizes="$BATCH" --lr_exponents="$(lr_grid "$s")" \
+        --runs=1 --best=1 --epochs=3 --max_train_examples=15000 --validation_examples=10000 \
+        --output_dir="runs/zoo/search/$search"
+    fi
+    lr=$(best_lr "runs/zoo/search/$search/summary.json")
+    echo "zoo: $run trains at lr=$lr (best validation accuracy of runs/zoo/search/$search)"
     depth_width=(--depth=16 --width=2)
     # shellcheck disable=SC2086
     python -m recipes.cifar_wrn "${depth_width[@]}" --dataset=fashion_mnist --batch_size="$BATCH" \

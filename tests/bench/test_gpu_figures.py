@@ -1,5 +1,6 @@
 """bench.gpu_figures, the prepared GPU run: its plan, its report, and a smoke run on JAX without TensorFlow."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from tests.conftest import REPO
 
 PAIR = "wrn-16-4 bf16 bn b64,wrn-16-4 bf16 zeroinit b64"
 GHOST = "wrn-16-4 bf16 gbn64 b1024"
+TORCH_BN = "torch wrn-16-4 bf16 bn b64"
 
 
 def test_every_ratio_names_two_figures_and_every_model_has_a_smoke_stand_in():
@@ -20,6 +22,17 @@ def test_every_ratio_names_two_figures_and_every_model_has_a_smoke_stand_in():
     for _, a, b in gpu_figures.RATIOS:
         assert a in names and b in names
     assert {flags["model"] for _, flags in gpu_figures.FIGURES} == set(gpu_figures.SMOKE)
+    for name, flags in gpu_figures.FIGURES:  # every PyTorch figure has its Keras figure, and a ratio to it
+        if name.startswith("torch "):
+            assert name[len("torch "):] in names and flags["model"].startswith("wrn-")
+            assert any(b == name and a == name[len("torch "):] for _, a, b in gpu_figures.RATIOS)
+
+
+def test_a_torch_figure_times_the_twin_alone_at_the_same_settings():
+    args = gpu_figures.figure_flags(dict(gpu_figures.FIGURES)["torch wrn-16-4 bf16 zeroinit b64"], steps=40, warmup=5)
+    keras_args = gpu_figures.figure_flags(dict(gpu_figures.FIGURES)["wrn-16-4 bf16 zeroinit b64"], steps=40, warmup=5)
+    assert "--run=torch,bf16,none,zeroinit" in args and [a for a in args if not a.startswith("--run=")] == keras_args
+    assert not any(a.startswith("--run=") for a in keras_args)
 
 
 def test_figure_flags_take_one_batch_per_update():
@@ -88,14 +101,20 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
     out = tmp_path / "out"
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(shim.parent))
-    command = [sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR},{GHOST}"]
+    command = [sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR},{TORCH_BN},{GHOST}"]
     child = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=600)
     assert child.returncode == 0, child.stderr[-2000:]
     report = json.loads((out / "gpu_figures.json").read_text())
     assert report["smoke"] and report["machine"]["backend"] == "jax" and "tensorflow" not in report["machine"]
     assert report["machine"]["accelerator"] == ["cpu: cpu"] and report["peak"]["bf16_gflops"] > 0
+    assert "torch_bf16_gflops" not in report["peak"]  # the peak is JAX's on the device, not PyTorch's CPU matmul
     assert "TF_ENABLE_ONEDNN_OPTS" not in report["machine"]["env"]  # a TensorFlow setting: not recorded on JAX
-    bn, zeroinit, ghost = report["figures"]
+    bn, torch_bn, zeroinit, ghost = report["figures"]
+    if importlib.util.find_spec("torch"):  # PyTorch is a bench extra: where it is installed, its twin ran on this CPU
+        assert torch_bn["framework"] == "torch" and torch_bn["device"] == "cpu" and torch_bn["finite"]
+        assert torch_bn["parameters"] == bn["parameters"] and "--run=torch,bf16,batch_norm,standard" in torch_bn["command"]
+        assert report["ratios"]["wrn-16-4 bf16 bn b64: keras / torch"] == pytest.approx(
+            bn["images_per_second"] / torch_bn["images_per_second"], rel=1e-2)
     assert ghost["name"] == GHOST and ghost["accumulation_steps"] == 1 and ghost["finite"]
     assert ghost["parameters"] == bn["parameters"]  # the same layers: ghost BN keeps one set of statistics
     assert bn["name"] == "wrn-16-4 bf16 bn b64" and "--model=wrn-16-1" in bn["command"]

@@ -73,10 +73,31 @@ def test_another_batch_size_searches_and_trains_at_it_in_its_own_run_folders(tmp
     assert not (tmp_path / "runs" / "zoo" / "zeroinit").exists()
 
 
+def test_another_budget_trains_in_its_own_folder_at_the_rate_of_the_shared_search(tmp_path):
+    result, calls = _zoo(tmp_path, "zeroinit", EPOCHS="120")
+    assert result.returncode == 0, result.stderr
+    search, best, train = calls
+    assert "--output_dir=runs/zoo/search/zeroinit" in search and "--epochs=3" in search  # the search's own budget
+    assert "--epochs=120" in train and "--output_dir=runs/zoo/zeroinit-e120" in train and "--lr=0.0625" in train
+    (tmp_path / "runs" / "zoo" / "search" / "zeroinit").mkdir(parents=True)  # searched (for any budget): not again
+    (tmp_path / "runs" / "zoo" / "search" / "zeroinit" / "summary.json").write_text("{}")
+    result, calls = _zoo(tmp_path, "zeroinit", BATCH="64", EPOCHS="120")
+    assert [call.split()[:2] for call in calls] == [["-m", "recipes.lr_search"], ["-c", "import"],
+                                                    ["-m", "recipes.cifar_wrn"]]  # batch 64 has a search of its own
+    assert "--output_dir=runs/zoo/zeroinit-b64-e120" in calls[2] and "runs/zoo/search/zeroinit-b64" in calls[0]
+    result, calls = _zoo(tmp_path, "zeroinit")
+    assert [call.split()[:2] for call in calls] == [["-c", "import"], ["-m", "recipes.cifar_wrn"]]
+    assert "zoo: zeroinit takes the search of runs/zoo/search/zeroinit" in result.stdout
+    assert "--epochs=60" in calls[1] and "--output_dir=runs/zoo/zeroinit " in calls[1] + " "
+
+
 def test_a_bad_batch_size_or_gbn_at_its_ghost_size_is_one_error_line_and_exit_2(tmp_path):
     result, calls = _zoo(tmp_path, "bn", BATCH="sixty")
     assert result.returncode == 2 and calls == []
     assert result.stderr.strip() == "error: BATCH=sixty is not a batch size; accepted: a positive integer (default 128)"
+    result, calls = _zoo(tmp_path, "bn", EPOCHS="0")
+    assert result.returncode == 2 and calls == []
+    assert result.stderr.strip() == "error: EPOCHS=0 is not a number of epochs; accepted: a positive integer (default 60)"
     result, calls = _zoo(tmp_path, "gbn", BATCH="64")
     assert result.returncode == 2 and calls == []
     assert result.stderr.strip() == ("error: gbn needs BATCH above its ghost batch size 64, got BATCH=64; "
