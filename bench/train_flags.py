@@ -69,6 +69,12 @@ def parse_args(argv=None):
     if args.interleave == "step" and args.rounds > 1:
         parser.error(f"--rounds={args.rounds} repeats whole processes, which --interleave=step does not; "
                      "give the steps with --steps")
+    if args.torch_device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error("--torch_device=cuda: PyTorch sees no GPU here; accepted: auto (the GPU where there is one, "
+                         "else the CPU) or cpu")
     if args.serve and not args.run:
         parser.error("--serve is internal: it needs --run")
     if args.targets and (args.compare or (args.normalization, args.init) != ("batch_norm", "standard")):

@@ -139,12 +139,25 @@ def test_other_kernels_run_in_a_child_process(capsys):
                                   ["--deterministic=maybe"], ["--tf_kernels=mkl"], ["--torch", "--precision=fp16"],
                                   ["--run=torch,fp16,batch_norm,standard"], ["--targets", "--compare"],
                                   ["--targets", "--normalization=none", "--init=zeroinit"],
-                                  ["--normalization=ghost_batch_norm", "--batch_size=48"]])
+                                  ["--normalization=ghost_batch_norm", "--batch_size=48"], ["--torch_device=tpu"]])
 def test_bad_flags_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         train_throughput.parse_args(argv)
     error = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 2 and len(error) == 1 and error[0].startswith("error: "), error
+
+
+def test_torch_device_cuda_without_a_gpu_is_one_error_line(capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU that PyTorch sees")
+    with pytest.raises(SystemExit) as exit_info:
+        train_throughput.parse_args(["--torch", "--torch_device=cuda"])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and error == [
+        "error: --torch_device=cuda: PyTorch sees no GPU here; accepted: auto (the GPU where there is one, else the CPU) "
+        "or cpu"]
+    assert str(train_throughput.torch_device("auto")) == "cpu"
 
 
 def test_benchmark_flags_follow_the_tfzoo_convention(tmp_path, capsys):
