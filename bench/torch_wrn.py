@@ -203,16 +203,19 @@ def keras_layer_name(path, module, blocks_per_stage):
     return name + "_bias" if is_norm_slot and isinstance(module, ScalarBias) else name
 
 
-def load_keras_weights(model, keras_model):
-    """Copies a ``tfzoo`` Keras WRN's weights into its torch twin: kernels HWIO -> OIHW, dense kernels
-    transposed, BN gamma/beta/moving statistics, scalars. A torch weight without its Keras layer raises."""
-    n = len(model.blocks) // 3
+def load_keras_weights(model, keras_model, layer_name=None):
+    """Copies a ``tfzoo`` Keras model's weights into its torch twin: kernels HWIO -> OIHW, dense kernels
+    transposed, BN gamma/beta/moving statistics, scalars. ``layer_name(path, module)`` names the Keras layer of
+    a torch module (default: the WRN's, ``keras_layer_name``). A torch weight without its Keras layer raises."""
+    if layer_name is None:
+        n = len(model.blocks) // 3
+        layer_name = lambda path, module: keras_layer_name(path, module, n)  # noqa: E731
     layers = {layer.name: layer for layer in keras_model.layers}
     with torch.no_grad():
         for path, module in model.named_modules():
             if not isinstance(module, (nn.Conv2d, nn.Linear, nn.BatchNorm2d, ScalarBias, ScalarMultiplier)):
                 continue
-            name = keras_layer_name(path, module, n)
+            name = layer_name(path, module)
             if name not in layers:
                 raise ValueError(f"torch module {path!r} has no Keras layer {name!r} in {keras_model.name!r}")
             values = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in layers[name].weights]

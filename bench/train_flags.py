@@ -10,7 +10,7 @@ from tfzoo.models.schemes import INIT_SCHEMES, NORMALIZATIONS
 def add_model_flags(add):
     """The flags that say which WRN step to time (``add``: a parser's ``add_argument``); ``tools.kernel_time``
     takes them too."""
-    add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}")
+    add("--model", default="wrn-16-4", help="a WRN name, wrn-{6n+4}-{k}, or a ResNet (its PyTorch twin: V1 only)")
     add("--normalization", default="batch_norm", choices=tuple(NORMALIZATIONS))
     add("--init", default="standard", choices=tuple(INIT_SCHEMES))
     add("--batch_size", type=int, default=64)

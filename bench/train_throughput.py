@@ -173,9 +173,8 @@ def torch_run(args, precision, normalization, init):
                          f"Received: precision={precision!r}")
     torch.manual_seed(args.seed)
     device = torch_device(args.torch_device)
-    model = torch_wrn.create_torch_model(args.model, normalization=normalization, init=init,
-                                         num_classes=args.num_classes, input_shape=args.input_shape,
-                                         ghost_batch_size=args.ghost_batch_size).to(device)
+    model = create_torch_twin(args.model, normalization=normalization, init=init, num_classes=args.num_classes,
+                              input_shape=args.input_shape, ghost_batch_size=args.ghost_batch_size).to(device)
     accumulation = accumulation_steps(args.batch_size, args.ghost_batch_size, normalization,
                                       args.accumulate_ghost_batches)
     step = torch_wrn.make_train_step(model, lr=args.lr, weight_decay=args.weight_decay, accumulation=accumulation,
@@ -189,6 +188,18 @@ def torch_run(args, precision, normalization, init):
     return Run("torch", precision, normalization, init,
                lambda: step(x, y), torch_wrn.forward_flops(model, args.input_shape) / 1e9,
                torch_wrn.parameter_counts(model)[0], info)
+
+
+def create_torch_twin(name, **options):
+    """The PyTorch twin of ``tfzoo.create_model(name, **options)``: ``bench.torch_wrn`` for WRNs,
+    ``bench.torch_resnet`` for ResNet-V1; the same layers, parameter count and FLOPs (tested)."""
+    if name.startswith("resnet"):
+        from bench import torch_resnet
+
+        return torch_resnet.create_torch_resnet(name, **options)
+    from bench import torch_wrn
+
+    return torch_wrn.create_torch_model(name, **options)
 
 
 def torch_device(name):

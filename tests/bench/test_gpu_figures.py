@@ -24,7 +24,7 @@ def test_every_ratio_names_two_figures_and_every_model_has_a_smoke_stand_in():
     assert {flags["model"] for _, flags in gpu_figures.FIGURES} == set(gpu_figures.SMOKE)
     for name, flags in gpu_figures.FIGURES:  # every PyTorch figure has its Keras figure, and a ratio to it
         if name.startswith("torch "):
-            assert name[len("torch "):] in names and flags["model"].startswith("wrn-")
+            assert name[len("torch "):] in names and flags["model"].startswith(("wrn-", "resnet50_v1"))
             assert any(b == name and a == name[len("torch "):] for _, a, b in gpu_figures.RATIOS)
 
 
