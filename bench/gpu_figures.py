@@ -76,8 +76,8 @@ RATIOS = (
 SMOKE = {"wrn-16-4": "wrn-16-1", "resnet50_v1": "resnet18_v1"}
 SMOKE_NOTE = "WRN-16-1 and ResNet-18 at 32x32, batch 8, one step, a 64x64 matmul peak"
 MACHINE = ("backend", "keras", "jax", "python", "cpu", "cpu_count", "accelerator", "env")
-KEPT = ("framework", "device", "step_ms", "step_ms_min", "images_per_second", "achieved_gflops", "gflops_per_image", "parameters",
-        "loss_first", "loss_last", "finite", "accumulation_steps", "logits_dtype")
+KEPT = ("framework", "device", "step_ms", "step_ms_min", "images_per_second", "achieved_gflops", "gflops_per_image",
+        "parameters", "loss_first", "loss_last", "finite", "accumulation_steps", "logits_dtype")
 
 
 def figure_flags(flags, steps, warmup, smoke=False):

@@ -140,4 +140,3 @@ def create_torch_resnet(name="resnet50_v1", **options):
         if kwargs.pop(key, default) != default:  # the twin is the classifier on normalized inputs only
             raise ValueError(f"bench.torch_resnet builds {key}={default!r} only. Received: {key}={options[key]!r}")
     return ResNetV1(**kwargs)
-
