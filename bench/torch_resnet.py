@@ -1,4 +1,4 @@
-"""The PyTorch twin of ``tfzoo``'s ResNet-V1 (He et al. 2016a), the reference the GPU figures of ResNet-50 are a ratio to.
+"""The PyTorch twin of tfzoo's ResNet-V1 (He et al. 2016a): the reference that the GPU figures of ResNet-50 divide by.
 
 ``create_torch_resnet("resnet50_v1", normalization=..., init=...)`` reads the same resolved ``Scheme`` as
 ``tfzoo.create_model`` and builds the same layers from ``bench.torch_wrn``'s pieces (Keras's "same" padding,
