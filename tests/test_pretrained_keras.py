@@ -230,3 +230,44 @@ def test_archive_cli_evaluates_before_it_writes(packed_run, monkeypatch, tmp_pat
     assert_one_error(no_data, "folder")
     assert_one_error(no_run, "--evaluate needs --run")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_run", "good.tar.gz"]
+
+
+_JAX_CHILD = """
+import sys
+import numpy as np
+import keras
+import tfzoo
+images = np.load(sys.argv[1])
+model = tfzoo.create_model(pretrained="wrn-16-2-bn-fashion_mnist")
+np.save(sys.argv[2], keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(images, verbose=0))))
+head = tfzoo.create_model(pretrained="wrn-16-2-bn-fashion_mnist", num_classes=3)
+features = tfzoo.create_model(pretrained="wrn-16-2-bn-fashion_mnist", include_top=False, pooling="avg")
+print(keras.backend.backend(), tuple(head.output.shape), tuple(features.output.shape), "tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.slow
+def test_pretrained_weights_load_on_jax_without_tensorflow(tmp_path):
+    """As keras-hub presets do: the shipped Keras weights load on another backend, with TensorFlow absent (a stand-in
+    package raises on import), and predict what they predict here on TensorFlow."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tfzoo.data import load_arrays
+
+    pytest.importorskip("jax", reason="jax is not installed (pip install -e .[jax])")
+    shim = tmp_path / "shim" / "tensorflow"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
+    images, _ = load_arrays("fashion_mnist", "test", max_examples=32)
+    np.save(tmp_path / "images.npy", images)
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=os.pathsep.join([str(shim.parent), str(REPO)]))
+    child = subprocess.run([sys.executable, "-c", _JAX_CHILD, str(tmp_path / "images.npy"), str(tmp_path / "jax.npy")],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.strip().splitlines()[-1] == "jax (None, 3) (None, 128) False"
+    ours = keras.ops.convert_to_numpy(keras.ops.softmax(
+        tfzoo.create_model(pretrained="wrn-16-2-bn-fashion_mnist").predict(images, verbose=0)))
+    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), ours, atol=1e-4)

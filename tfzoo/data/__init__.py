@@ -4,33 +4,42 @@
 ``$TFZOO_DATA_DIR``, Debian's Fashion-MNIST package) or TFDS; ``make_train_dataset``
 and ``make_eval_dataset`` turn the arrays into normalized, one-hot tf.data batches.
 ImageNet is streamed instead (``imagenet.py``); ``training_datasets`` serves both kinds.
+
+Names are imported on first use, as in ``tfzoo.training``: the data sets' descriptions
+(``tfzoo.data.specs``), which the pretrained registry reads, import without TensorFlow, so a
+pretrained model loads into ``create_model`` on any Keras backend with TensorFlow absent.
 """
 
-from tfzoo.data.augment import AugmentConfig
-from tfzoo.data.imagenet import (imagenet_builder, imagenet_num_examples, make_imagenet_eval_dataset,
-                                 make_imagenet_train_dataset)
-from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset, normalize, steps_per_epoch
-from tfzoo.data.sources import load_arrays, load_class_names
-from tfzoo.data.specs import DataError, DatasetSpec, get_spec, list_datasets
-from tfzoo.data.training_data import TrainingData, num_examples, training_datasets
+import importlib
 
-__all__ = [
-    "AugmentConfig",
-    "DataError",
-    "DatasetSpec",
-    "TrainingData",
-    "get_spec",
-    "imagenet_builder",
-    "imagenet_num_examples",
-    "list_datasets",
-    "load_arrays",
-    "load_class_names",
-    "make_eval_dataset",
-    "make_imagenet_eval_dataset",
-    "make_imagenet_train_dataset",
-    "make_train_dataset",
-    "normalize",
-    "num_examples",
-    "steps_per_epoch",
-    "training_datasets",
-]
+_EXPORTS = {
+    "AugmentConfig": "augment",
+    "imagenet_builder": "imagenet",
+    "imagenet_num_examples": "imagenet",
+    "make_imagenet_eval_dataset": "imagenet",
+    "make_imagenet_train_dataset": "imagenet",
+    "make_eval_dataset": "pipeline",
+    "make_train_dataset": "pipeline",
+    "normalize": "pipeline",
+    "steps_per_epoch": "pipeline",
+    "load_arrays": "sources",
+    "load_class_names": "sources",
+    "DataError": "specs",
+    "DatasetSpec": "specs",
+    "get_spec": "specs",
+    "list_datasets": "specs",
+    "TrainingData": "training_data",
+    "num_examples": "training_data",
+    "training_datasets": "training_data",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"tfzoo.data.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'tfzoo.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
