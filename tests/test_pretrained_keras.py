@@ -232,7 +232,7 @@ def test_archive_cli_evaluates_before_it_writes(packed_run, monkeypatch, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_run", "good.tar.gz"]
 
 
-_JAX_CHILD = """
+_CHILD = """
 import sys
 import numpy as np
 import keras
@@ -247,7 +247,8 @@ print(keras.backend.backend(), tuple(head.output.shape), tuple(features.output.s
 
 
 @pytest.mark.slow
-def test_pretrained_weights_load_on_jax_without_tensorflow(tmp_path):
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_pretrained_weights_load_on_another_backend_without_tensorflow(tmp_path, backend):
     """As keras-hub presets do: the shipped Keras weights load on another backend, with TensorFlow absent (a stand-in
     package raises on import), and predict what they predict here on TensorFlow."""
     import os
@@ -257,17 +258,17 @@ def test_pretrained_weights_load_on_jax_without_tensorflow(tmp_path):
     from tests.conftest import REPO
     from tfzoo.data import load_arrays
 
-    pytest.importorskip("jax", reason="jax is not installed (pip install -e .[jax])")
+    pytest.importorskip(backend, reason=f"{backend} is not installed (pip install -e .[jax,bench])")
     shim = tmp_path / "shim" / "tensorflow"
     shim.mkdir(parents=True)
     (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
     images, _ = load_arrays("fashion_mnist", "test", max_examples=32)
     np.save(tmp_path / "images.npy", images)
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=os.pathsep.join([str(shim.parent), str(REPO)]))
-    child = subprocess.run([sys.executable, "-c", _JAX_CHILD, str(tmp_path / "images.npy"), str(tmp_path / "jax.npy")],
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join([str(shim.parent), str(REPO)]))
+    child = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
     assert child.returncode == 0, child.stderr[-2000:]
-    assert child.stdout.strip().splitlines()[-1] == "jax (None, 3) (None, 128) False"
+    assert child.stdout.strip().splitlines()[-1] == f"{backend} (None, 3) (None, 128) False"
     ours = keras.ops.convert_to_numpy(keras.ops.softmax(
         tfzoo.create_model(pretrained="wrn-16-2-bn-fashion_mnist").predict(images, verbose=0)))
-    np.testing.assert_allclose(np.load(tmp_path / "jax.npy"), ours, atol=1e-4)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), ours, atol=1e-4)
