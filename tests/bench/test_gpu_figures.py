@@ -101,7 +101,8 @@ def test_smoke_run_on_jax_without_tensorflow(tmp_path):
     (shim / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine (test stand-in)')\n")
     out = tmp_path / "out"
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(shim.parent))
-    command = [sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke", f"--only={PAIR},{TORCH_BN},{GHOST}"]
+    command = [sys.executable, "-m", "bench.gpu_figures", f"--output_dir={out}", "--smoke",
+               f"--only={PAIR},{TORCH_BN},{GHOST}"]
     child = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=600)
     assert child.returncode == 0, child.stderr[-2000:]
     report = json.loads((out / "gpu_figures.json").read_text())
