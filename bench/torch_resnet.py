@@ -8,14 +8,11 @@ so both have exactly the same parameter count and forward FLOPs (tested). V1's s
 1x1 convolution, as published, where torchvision's ``resnet50`` (V1.5) puts it on the 3x3.
 """
 
-import math
-
-import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bench import torch_wrn
-from bench.torch_wrn import ScalarBias, ScalarMultiplier, _bias, _conv, _norm
+from bench.torch_wrn import ScalarBias, ScalarMultiplier, _bias, _conv, _norm, same_pads
 from tfzoo.layers import fixup_scale
 from tfzoo.models import resnet as resnet_lib
 from tfzoo.models.options import ModelOptions
@@ -23,11 +20,8 @@ from tfzoo.models.registry import resolve_options
 
 
 def _same_max_pool(x, kernel=3, stride=2):
-    """Keras's ``MaxPooling2D(3, 2, padding="same")``: ``total // 2`` of -inf before, the rest after."""
-    pads = []
-    for size in reversed(x.shape[2:]):
-        total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
-        pads += [total // 2, total - total // 2]
+    """Keras's ``MaxPooling2D(3, 2, padding="same")``: -inf padding, ``total // 2`` before and the rest after."""
+    pads = same_pads(x.shape[2:], (kernel, kernel), (stride, stride))
     return F.max_pool2d(F.pad(x, pads, value=float("-inf")) if any(pads) else x, kernel, stride)
 
 

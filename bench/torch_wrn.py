@@ -80,11 +80,18 @@ class Conv2dSame(nn.Conv2d):
     def forward(self, x):
         if self.stride == (1, 1):
             return super().forward(x)
-        pads = []
-        for size, kernel, stride in zip(reversed(x.shape[2:]), reversed(self.kernel_size), reversed(self.stride)):
-            total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
-            pads += [total // 2, total - total // 2]
+        pads = same_pads(x.shape[2:], self.kernel_size, self.stride)
         return super().forward(F.pad(x, pads) if any(pads) else x)
+
+
+def same_pads(sizes, kernels, strides):
+    """``F.pad``'s list (last dimension first) for Keras's ``padding="same"`` over the spatial ``sizes``: of each
+    dimension's ``total`` padding, ``total // 2`` before and the rest after."""
+    pads = []
+    for size, kernel, stride in zip(reversed(sizes), reversed(kernels), reversed(strides)):
+        total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+        pads += [total // 2, total - total // 2]
+    return pads
 
 
 def _conv(cin, cout, kernel, stride, scheme, *, zero=False, scale=1.0):
