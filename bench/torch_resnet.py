@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench import torch_wrn
-from bench.torch_wrn import ScalarBias, ScalarMultiplier, _bias, _conv, _norm, same_pads
+from bench.torch_wrn import ScalarBias, ScalarMultiplier, _bias, _conv, _norm, classifier_head, same_pads
 from tfzoo.layers import fixup_scale
 from tfzoo.models import resnet as resnet_lib
 from tfzoo.models.options import ModelOptions
@@ -82,14 +82,7 @@ class ResNetV1(nn.Module):
                                       keras_name=f"stage{stage}_block{block}"))
                 cin = 4 * filters if bottleneck else filters
         self.blocks = nn.Sequential(*blocks)
-        self.head_dropout = nn.Dropout(scheme.classifier_dropout) if scheme.classifier_dropout else nn.Identity()
-        self.head_bias = _bias(scheme)
-        self.classifier = nn.Linear(cin, num_classes)
-        if scheme.zero_classifier:
-            nn.init.zeros_(self.classifier.weight)
-        else:  # glorot_uniform, Keras Dense's default
-            nn.init.xavier_uniform_(self.classifier.weight)
-        nn.init.zeros_(self.classifier.bias)
+        self.head_dropout, self.head_bias, self.classifier = classifier_head(cin, num_classes, scheme)
 
     def forward(self, x):
         x = _same_max_pool(F.relu(self.stem_norm(self.stem(x))))

@@ -120,6 +120,19 @@ def _bias(scheme):
     return ScalarBias() if scheme.scalar_biases else nn.Identity()
 
 
+def classifier_head(features, num_classes, scheme):
+    """(dropout, Fixup's bias, linear layer) after the pooled features: ``blocks.classifier_head``'s dense part, the
+    classifier zero-initialised where the scheme says so (Fixup), else Glorot-uniform as Keras's ``Dense``."""
+    dropout = nn.Dropout(scheme.classifier_dropout) if scheme.classifier_dropout else nn.Identity()
+    classifier = nn.Linear(features, num_classes)
+    if scheme.zero_classifier:
+        nn.init.zeros_(classifier.weight)
+    else:
+        nn.init.xavier_uniform_(classifier.weight)
+    nn.init.zeros_(classifier.bias)
+    return dropout, _bias(scheme), classifier
+
+
 class PreactBasicBlock(nn.Module):
     """``shortcut(x) + alpha * conv(relu(norm(conv(relu(norm(x))))))``: ``blocks.preact_basic_block``."""
 
@@ -163,14 +176,7 @@ class WideResNet(nn.Module):
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
         self.head_norm = _norm(cin, scheme)
-        self.head_dropout = nn.Dropout(scheme.classifier_dropout) if scheme.classifier_dropout else nn.Identity()
-        self.head_bias = _bias(scheme)
-        self.classifier = nn.Linear(cin, num_classes)
-        if scheme.zero_classifier:
-            nn.init.zeros_(self.classifier.weight)
-        else:  # glorot_uniform, Keras Dense's default
-            nn.init.xavier_uniform_(self.classifier.weight)
-        nn.init.zeros_(self.classifier.bias)
+        self.head_dropout, self.head_bias, self.classifier = classifier_head(cin, num_classes, scheme)
 
     def forward(self, x):
         x = self.blocks(self.stem(x))

@@ -60,3 +60,22 @@ def loss_and_gradients(model, images, labels):
         loss, grads = jax.value_and_grad(compute)(trainable)
         return float(loss), [np.asarray(g) for g in grads]
     raise NotImplementedError(f"no gradient helper for backend {backend!r}")
+
+
+def assert_twin_logits(twin, keras_model, images, *, shift=(0.05, 0.2), seed=0):
+    """Shifts ``keras_model``'s weights off their (partly zero) initial values by uniform ``shift``, so every layer
+    matters; ``twin(keras_model)`` returns the PyTorch twin with those weights loaded. Checks both give the same
+    logits on ``images`` [B, H, W, C], in inference and in training mode."""
+    import torch
+
+    rng = np.random.RandomState(seed)
+    for w in keras_model.weights:
+        w.assign(np.asarray(w) + rng.uniform(*shift, size=w.shape).astype("float32"))
+    model = twin(keras_model)
+    nchw = torch.from_numpy(images).permute(0, 3, 1, 2)
+    for training in (False, True):
+        model.train(training)
+        expected = np.asarray(keras_model(images, training=training))
+        with torch.no_grad():
+            actual = model(nchw).numpy()
+        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tfzoo
-from tests.helpers import count_params, random_images
+from tests.helpers import assert_twin_logits, count_params, random_images
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch); the twin needs it")
 from bench import torch_wrn  # noqa: E402
@@ -35,21 +35,15 @@ def test_wrn_16_4_has_2_75m_parameters():
 
 @pytest.mark.parametrize("normalization, init", SCHEMES[:4])
 def test_same_weights_give_same_logits(normalization, init):
-    rng = np.random.RandomState(0)
     options = dict(normalization=normalization, init=init, ghost_batch_size=4, classifier_dropout=0.0)
     keras_model = tfzoo.create_model("wrn-10-2", **options)
-    for w in keras_model.weights:  # off the (partly zero) initial values, so every layer matters
-        w.assign(np.asarray(w) + rng.uniform(0.05, 0.2, size=w.shape).astype("float32"))
-    model = torch_wrn.create_torch_model("wrn-10-2", **options)
-    torch_wrn.load_keras_weights(model, keras_model)
-    images = random_images(8)
-    nchw = torch.from_numpy(images).permute(0, 3, 1, 2)
-    for training in (False, True):
-        model.train(training)
-        expected = np.asarray(keras_model(images, training=training))
-        with torch.no_grad():
-            actual = model(nchw).numpy()
-        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+    def twin(weights_from):
+        model = torch_wrn.create_torch_model("wrn-10-2", **options)
+        torch_wrn.load_keras_weights(model, weights_from)
+        return model
+
+    assert_twin_logits(twin, keras_model, random_images(8))
 
 
 def test_strided_convolution_pads_like_keras():

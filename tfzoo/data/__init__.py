@@ -10,7 +10,7 @@ Names are imported on first use, as in ``tfzoo.training``: the data sets' descri
 pretrained model loads into ``create_model`` on any Keras backend with TensorFlow absent.
 """
 
-import importlib
+from tfzoo.lazy import lazy_exports
 
 _EXPORTS = {
     "AugmentConfig": "augment",
@@ -35,11 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"tfzoo.data.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'tfzoo.data' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

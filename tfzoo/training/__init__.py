@@ -6,7 +6,7 @@ Names are imported on first use, so that ``tfzoo.training.schedules`` (Keras onl
 TensorFlow and the data pipelines.
 """
 
-import importlib
+from tfzoo.lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "config",
@@ -26,7 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"tfzoo.training.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'tfzoo.training' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
