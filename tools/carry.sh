@@ -28,6 +28,7 @@ fi
 # Staged in a temporary folder beside the target and moved into place: an interrupted copy leaves the old carry whole.
 mkdir -p carry/zoo
 tmp=$(mktemp -d "carry/zoo/.$run.XXXXXX")
+chmod 755 "$tmp"  # mktemp makes it private; the carry is an ordinary folder
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/checkpoints"
 cp "$src/config.json" "$src/flagfile.txt" "$tmp/"
