@@ -108,6 +108,8 @@ def train_and_report(config, *, export=None, summary=None):
     import sys
     from pathlib import Path
 
+    import keras
+
     from tfzoo.data import DataError
     from tfzoo.training import EXIT_DIVERGED, train
     from tfzoo.pretrained import PretrainedError
@@ -117,6 +119,9 @@ def train_and_report(config, *, export=None, summary=None):
     run = check_or_exit(config)
     if export and Path(export).exists():
         fail(f"--export={export} already exists; choose a new folder")
+    if export and keras.backend.backend() != "tensorflow":
+        fail(f"--export={export} writes a SavedModel and needs KERAS_BACKEND=tensorflow; on {keras.backend.backend()} "
+             "leave it off and export model.keras with TensorFlow afterwards (python -m export.saved_model)")
     try:
         # The chief alone writes to output_dir: the other workers of a multi-worker job write nothing there.
         results = train(run, callbacks=[cli.flagfile_callback(config.output_dir)] if run.chief else [])
@@ -135,7 +140,8 @@ def train_and_report(config, *, export=None, summary=None):
         return results  # a non-chief worker of a multi-worker job: the chief reports and exports
     print(f"{summary(results) if summary else ''} after {results['epochs']} epochs ({results['seconds']:.0f} s)\n"
           f"results: {out}/results.json  model: {out}/model.keras\n"
-          f"curves: {out}/curves.png  logs: tensorboard --logdir {out}/tensorboard")
+          f"curves: {out}/curves.png" + (f"  logs: tensorboard --logdir {out}/tensorboard"
+                                          if results["machine"].get("backend", "tensorflow") == "tensorflow" else ""))
     if export:
         from tfzoo import export as exporter
 

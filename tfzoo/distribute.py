@@ -5,6 +5,8 @@ model, optimizer and ``compile`` inside ``strategy.scope()`` and ``model.fit`` r
 replica; each replica gets ``batch_size / num_replicas`` examples of every global batch.
 Two things Keras 3.15 does not do under a strategy are done here: gradient accumulation
 (``accumulate_gradients``) and averaging BN moving statistics over replicas (``scope``).
+With Keras on JAX or PyTorch only ``default`` exists: ``make_strategy`` gives a ``SingleDevice``, which every
+function here treats as TensorFlow's default strategy, and TensorFlow is not imported.
 """
 
 import contextlib
@@ -15,17 +17,37 @@ import tempfile
 import urllib.parse
 
 import keras
-import tensorflow as tf
+
+from tfzoo.lazy import LazyModule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 TPU_CONNECT_TIMEOUT_S = 5.0
 _MOVING_STATISTICS = ("moving_mean", "moving_variance")
 _made = {}
-_DEFAULT_TYPE = type(tf.distribute.get_strategy())
 
 
 class StrategyError(ValueError):
     """A strategy that these flags or this machine cannot give; the message says why."""
+
+
+class SingleDevice:
+    """The strategy of Keras on JAX or PyTorch: one process, the backend's default device, nothing to distribute
+    (tf.distribute is TensorFlow's; on those backends only ``default`` runs)."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
+def _on_tensorflow():
+    return keras.backend.backend() == "tensorflow"
+
+
+# TensorFlow's default strategy's type, read outside any strategy's scope (inside one, get_strategy returns that one).
+_DEFAULT_TYPE = type(tf.distribute.get_strategy()) if _on_tensorflow() else SingleDevice
 
 
 def check_options(name, tpu=None, virtual_cpu_devices=None):
@@ -40,6 +62,9 @@ def check_options(name, tpu=None, virtual_cpu_devices=None):
         )
     if tpu and name != "tpu":
         raise StrategyError(f"tpu={tpu!r} is only used with strategy='tpu'. Received: strategy={name!r}")
+    if name != "default" and not _on_tensorflow():
+        raise StrategyError(f"strategy={name!r} is a tf.distribute strategy and needs KERAS_BACKEND=tensorflow; "
+                            f"on {keras.backend.backend()} only strategy='default' runs (one device)")
 
 
 def make_strategy(name="default", tpu=None, virtual_cpu_devices=None):
@@ -53,6 +78,8 @@ def make_strategy(name="default", tpu=None, virtual_cpu_devices=None):
     first, which must happen before TensorFlow initialises its devices.
     """
     check_options(name, tpu, virtual_cpu_devices)
+    if not _on_tensorflow():
+        return SingleDevice()
     key = (name, tpu or None, virtual_cpu_devices)
     if key not in _made:
         if virtual_cpu_devices:
@@ -150,8 +177,8 @@ def check_reachable(address, timeout=TPU_CONNECT_TIMEOUT_S):
 
 
 def is_default(strategy):
-    """True for TensorFlow's default (no-op) strategy: one replica, no scope needed."""
-    return isinstance(strategy, _DEFAULT_TYPE)
+    """True for TensorFlow's default (no-op) strategy, or ``SingleDevice``: one replica, no scope needed."""
+    return isinstance(strategy, (SingleDevice, _DEFAULT_TYPE))
 
 
 def is_chief(strategy):
@@ -160,7 +187,7 @@ def is_chief(strategy):
     The chief is the task of type "chief", or worker 0 when the cluster has no chief
     (the convention of TensorFlow's multi-worker tutorials).
     """
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if isinstance(strategy, SingleDevice) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return True
     resolver = strategy.cluster_resolver
     if resolver.task_type in (None, "chief"):
@@ -181,7 +208,7 @@ def writable_dir(output_dir, chief):
 
 def same_on_all_workers(strategy, value, what):
     """Raises ValueError unless every worker passes the same integer ``value`` (one all-gather)."""
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if isinstance(strategy, SingleDevice) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return
     values = strategy.gather(strategy.run(lambda: tf.constant([int(value)], tf.int64)), axis=0).numpy().tolist()
     if len(set(values)) > 1:

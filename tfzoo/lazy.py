@@ -17,3 +17,20 @@ def lazy_exports(package, exports):
         return sorted({*vars(importlib.import_module(package)), *exports})
 
     return __getattr__, __dir__
+
+
+class LazyModule:
+    """A module imported when one of its attributes is first read: ``tf = LazyModule("tensorflow")``.
+
+    A module whose TensorFlow code runs only on the TensorFlow backend imports it this way, so that it can be imported
+    where TensorFlow is absent (Keras on JAX or PyTorch) as long as that code is not reached (as Keras does for its own
+    optional TensorFlow uses)."""
+
+    def __init__(self, name):
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)

@@ -66,6 +66,10 @@ def gpu_capabilities():
 
         return [tuple(int(p) for p in str(d.compute_capability).split(".")[:2])
                 for d in jax.devices() if d.platform == "gpu" and hasattr(d, "compute_capability")]
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return [tuple(torch.cuda.get_device_capability(i)) for i in range(torch.cuda.device_count())]
     if keras.backend.backend() != "tensorflow":
         return []
     import tensorflow as tf

@@ -8,7 +8,9 @@ augmented example depends on its draws only, never on what ran before it.
 import dataclasses
 import math
 
-import tensorflow as tf
+from tfzoo.lazy import LazyModule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 PADDINGS = ("zero", "reflect")
 

@@ -20,13 +20,14 @@ shuffle buffer is involved, so ``start_epoch=k`` gives exactly the tail of the s
 import os
 from pathlib import Path
 
-import tensorflow as tf
-
 from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import (AUGMENT, MIXUP, SHUFFLE, check_int, check_stream_args, epoch_numbers,
                                  finish_batch, fold_seed, normalize, root_seed, steps_per_epoch)
 from tfzoo.data.sources import ENV_VAR, one_line
 from tfzoo.data.specs import DataError, get_spec
+from tfzoo.lazy import LazyModule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 NAME = "imagenet2012"
 MANUAL_FILES = ("ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar")

@@ -9,11 +9,13 @@ epoch k and resumed there sees the same batches. Augmentation runs on whole batc
 """
 
 import numpy as np
-import tensorflow as tf
 
 from tfzoo.data import augment as augment_lib
 from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.specs import DataError, check_arrays
+from tfzoo.lazy import LazyModule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 # Independent streams of random draws, each folded into the seed: one per purpose.
 SHUFFLE, AUGMENT, MIXUP = 0, 1, 2
@@ -48,7 +50,7 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
     None), each ``steps_per_epoch(len(images), batch_size)`` batches long. Augmentation,
     in order: pad + random crop, flip, normalize, cutout, then mixup across the batch.
     """
-    images, labels = _checked(images, labels, spec, "make_train_dataset")
+    images, labels = checked_arrays(images, labels, spec, "make_train_dataset")
     check_stream_args(spec, seed=seed, augment=augment, start_epoch=start_epoch, num_epochs=num_epochs)
     steps = steps_per_epoch(len(images), batch_size)
     flip_enabled = spec.flip if augment.flip is None else augment.flip
@@ -83,7 +85,7 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
 
 def make_eval_dataset(images, labels, spec, *, batch_size):
     """Batches ``(normalized float32 images, float32 one-hot labels)`` in order; keeps the remainder."""
-    images, labels = _checked(images, labels, spec, "make_eval_dataset")
+    images, labels = checked_arrays(images, labels, spec, "make_eval_dataset")
     check_int("batch_size", batch_size, minimum=1)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
     dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
@@ -132,7 +134,8 @@ def fold_seed(seed, *values):
     return seed
 
 
-def _checked(images, labels, spec, caller):
+def checked_arrays(images, labels, spec, caller):
+    """``images`` and int64 ``labels`` as arrays, checked against ``spec`` (``specs.check_arrays``)."""
     images, labels = np.asarray(images), np.asarray(labels)
     check_arrays(images, labels, spec, caller)
     return images, labels.astype(np.int64)

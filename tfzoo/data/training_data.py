@@ -8,10 +8,10 @@ their sizes for steps-per-epoch and results.
 
 from typing import NamedTuple
 
+import keras
 import numpy as np
-import tensorflow as tf
 
-from tfzoo.data import imagenet
+from tfzoo.data import imagenet, numpy_pipeline
 from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
 from tfzoo.data.sources import load_arrays
@@ -20,11 +20,13 @@ from tfzoo.data.specs import DataError, get_spec
 
 class TrainingData(NamedTuple):
     """``train``: augmented batches from ``start_epoch`` on, ``num_train // batch_size`` per epoch;
-    ``eval_train`` and ``test``: one pass each, in order, un-augmented, remainder kept."""
+    ``eval_train`` and ``test``: one pass each, in order, un-augmented, remainder kept. On the TensorFlow backend
+    ``tf.data.Dataset``s; on JAX and PyTorch a generator and two ``keras.utils.PyDataset``s
+    (``numpy_pipeline``)."""
 
-    train: tf.data.Dataset
-    eval_train: tf.data.Dataset
-    test: tf.data.Dataset
+    train: object
+    eval_train: object
+    test: object
     num_train: int
     num_test: int
 
@@ -59,10 +61,16 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         (train_x, train_y), (test_x, test_y) = split_validation(
             *load_arrays(name, "train", data_dir), validation_examples, origin=f"{name} 'train'")
         train_x, train_y = train_x[:max_train_examples], train_y[:max_train_examples]
-    train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
-                               start_epoch=start_epoch, num_epochs=num_epochs)
-    eval_train = make_eval_dataset(train_x, train_y, spec, batch_size=eval_batch_size)
-    test = make_eval_dataset(test_x, test_y, spec, batch_size=eval_batch_size)
+    if keras.backend.backend() == "tensorflow":
+        train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
+                                   start_epoch=start_epoch, num_epochs=num_epochs)
+        eval_train = make_eval_dataset(train_x, train_y, spec, batch_size=eval_batch_size)
+        test = make_eval_dataset(test_x, test_y, spec, batch_size=eval_batch_size)
+    else:  # JAX, PyTorch: no tf.data, the same streams in NumPy
+        train = numpy_pipeline.train_batches(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
+                                             start_epoch=start_epoch, num_epochs=num_epochs)
+        eval_train = numpy_pipeline.EvalBatches(train_x, train_y, spec, batch_size=eval_batch_size)
+        test = numpy_pipeline.EvalBatches(test_x, test_y, spec, batch_size=eval_batch_size)
     return TrainingData(train, eval_train, test, len(train_x), len(test_x))
 
 

@@ -130,17 +130,44 @@ def restore(model, path):
     return state
 
 
+def _torch_rng():
+    """PyTorch's global random states, CPU and CUDA, on the torch backend: Keras's torch dropout with no seed of its
+    own draws from them, not from its ``SeedGenerator``, so a run resumes exactly only with them restored (at its
+    first step: starting ``fit`` draws from them too, for its data loader)."""
+    if keras.backend.backend() != "torch":
+        return {}
+    import torch
+
+    return {"torch_rng": {"cpu": torch.get_rng_state().tolist(),
+                          "cuda": [s.tolist() for s in torch.cuda.get_rng_state_all()]}}
+
+
+def _set_torch_rng(saved):
+    import torch
+
+    torch.set_rng_state(torch.tensor(saved["cpu"], dtype=torch.uint8))
+    if len(saved["cuda"]) == torch.cuda.device_count():  # the same GPUs; elsewhere their draws start afresh
+        torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in saved["cuda"]])
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json``
-    (history so far, dropout RNG states, the CPU kernels, the precision), each to a unique temporary name, fsynced,
+    (history so far, dropout RNG states (on PyTorch also its global ones), the CPU kernels, the precision), each to a unique temporary name, fsynced,
     then renamed (``outputs.save_model_atomic``); keeps the last ``keep``. The ``.json`` is written
     last, so its presence marks a complete checkpoint."""
 
-    def __init__(self, directory, keep=2, initial_history=None):
+    def __init__(self, directory, keep=2, initial_history=None, torch_rng=None):
+        """``initial_history`` and ``torch_rng``: what ``restore`` read, for a run that resumes."""
         super().__init__()
         self.directory = Path(directory)
         self.keep = keep
         self.history = list(initial_history or [])
+        self._torch_rng = torch_rng
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._torch_rng is not None and keras.backend.backend() == "torch":
+            _set_torch_rng(self._torch_rng)
+        self._torch_rng = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.time()
@@ -160,6 +187,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "seed_states": [np.asarray(g.state).tolist() for g in _seed_generators(self.model)],
             "onednn": onednn_enabled(),  # a resumed run must use the same kernels (loop.check_resumable)
             "precision": precision_of(self.model),  # and, with --precision=auto, the same precision (prepare)
+            **_torch_rng(),
         }
         write_text_atomic(path.with_suffix(".json"), json.dumps(state))
         self._prune()

@@ -23,8 +23,12 @@ the other ones.
 
 import os
 
-import tensorflow as tf
+import keras
 from absl import logging
+
+from tfzoo.lazy import LazyModule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 ENV = "TF_NUM_INTEROP_THREADS"
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
@@ -36,8 +40,12 @@ def make_deterministic(strategy="default"):
 
     Returns True when a rerun with the same seed should give bit-identical numbers: one
     inter-op thread is in force (set here, or by ``$TF_NUM_INTEROP_THREADS=1``). Returns False,
-    with a warning, when the runtime had already started with another count.
+    with a warning, when the runtime had already started with another count. On Keras's other backends (JAX,
+    PyTorch) it sets nothing and returns None: bit-reproducibility is then not claimed (same seed, same numbers holds
+    on a CPU there, tested for JAX; GPUs may reduce in another order from run to run).
     """
+    if keras.backend.backend() != "tensorflow":
+        return None
     tf.config.experimental.enable_op_determinism()
     if ENV in os.environ:
         return os.environ[ENV].strip() == "1"
@@ -58,7 +66,9 @@ def make_deterministic(strategy="default"):
 
 def onednn_enabled():
     """Whether this TensorFlow runs oneDNN's CPU kernels (``$TF_ENABLE_ONEDNN_OPTS``, read when it
-    starts); None if this TensorFlow cannot say."""
+    starts); None if this TensorFlow cannot say, or Keras runs on another backend (TensorFlow's kernels unused)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
     try:
         from tensorflow.python.util import _pywrap_util_port
     except ImportError:

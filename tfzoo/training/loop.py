@@ -10,11 +10,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
+from tfzoo.data import numpy_pipeline
+from tfzoo.lazy import LazyModule
 from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, lock, outputs
 from tfzoo.training.determinism import onednn_enabled
@@ -22,6 +23,8 @@ from tfzoo.training.preparation import PreparedRun, check_resumable, prepare
 from tfzoo.training.metrics import recipe_metrics
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 EXIT_DIVERGED = 3
 STREAMING_TRAIN_LOSS_EXAMPLES = 50_000  # the training loss of a streamed data set (ImageNet) is measured on these
@@ -62,12 +65,29 @@ def machine():
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "devices": [d.device_type for d in tf.config.list_logical_devices()],
-        "tensorflow": tf.__version__,
+        **_backend(),
         "keras": keras.__version__,
         "tfzoo": tfzoo.__version__,
         "onednn": onednn_enabled(),  # TF_ENABLE_ONEDNN_OPTS: other kernels, other numbers
     }
+
+
+def _backend():
+    """Keras's backend, its version and the devices it sees."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return {"backend": backend, "devices": [d.device_type for d in tf.config.list_logical_devices()],
+                "tensorflow": tf.__version__}
+    if backend == "jax":
+        import jax
+
+        return {"backend": backend, "devices": [d.platform.upper() for d in jax.devices()], "jax": jax.__version__}
+    if backend == "torch":
+        import torch
+
+        gpus = ["GPU"] * torch.cuda.device_count()
+        return {"backend": backend, "devices": ["CPU", *gpus], "torch": torch.__version__}
+    return {"backend": backend}
 
 
 def train(config, *, callbacks=(), verbose="auto"):
@@ -162,6 +182,7 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
     """``train`` after the checks and the data: reads checkpoints from ``run.output_dir``, writes to ``write_dir``."""
     config, spec, strategy, accumulation, precision = run.config, run.spec, run.strategy, run.accumulation, run.precision
     out = run.output_dir
+    on_tensorflow = keras.backend.backend() == "tensorflow"
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
     micro_steps = accumulation if distribute.is_default(strategy) else 1
@@ -169,7 +190,7 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
     steps_per_epoch = updates_per_epoch * micro_steps
     schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, hold_epochs=config.hold_epochs,
                              decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
-    history = []
+    history, torch_rng = [], None
     with distribute.scope(strategy):
         with precision_scope(precision):  # layers keep their dtype policy after the scope
             model = tfzoo.create_model(config.model, options=config.model_options(spec))
@@ -184,16 +205,18 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
         # metrics given by name) make TensorFlow trace the step a second time.
         model.optimizer.build(model.trainable_variables)
         if path is not None:
-            history = checkpoints.restore(model, path)["history"]
+            restored = checkpoints.restore(model, path)
+            history, torch_rng = restored["history"], restored.get("torch_rng")
             print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
         elif initial_weights is not None:
             model.set_weights(initial_weights)  # the same architecture: the same weights, in the same order
 
     divergence = Divergence()
-    checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history)
+    checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history, torch_rng=torch_rng)
     train_ds = data.train
     if micro_steps > 1:
-        train_ds = train_ds.rebatch(config.batch_size // micro_steps)
+        size = config.batch_size // micro_steps
+        train_ds = train_ds.rebatch(size) if on_tensorflow else numpy_pipeline.rebatch(train_ds, size)
     train_ds = distribute.shard_by_example(train_ds, strategy)
     test_ds = distribute.shard_by_example(data.test, strategy)
     if config.log_signal:
@@ -202,6 +225,8 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
         images, _ = next(iter(data.eval_train))  # un-augmented, normalized training images
         callbacks = [*callbacks, SignalLogger(str(write_dir / "tensorboard" / "signal"), images[: config.ghost_batch_size])]
     distribute.prepare_fit(model, strategy, train_ds, accumulation)
+    # TensorBoard's logs are written through TensorFlow: on the TensorFlow backend only (history.csv has every number).
+    tensorboard = [keras.callbacks.TensorBoard(str(write_dir / "tensorboard"))] if on_tensorflow else []
     if start_epoch < config.epochs:
         try:
             model.fit(
@@ -211,10 +236,10 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
                 steps_per_epoch=steps_per_epoch,
                 validation_data=test_ds,
                 shuffle=False,  # the dataset shuffles itself, by (seed, epoch)
-                callbacks=[divergence, checkpoint, keras.callbacks.TensorBoard(str(write_dir / "tensorboard")), *callbacks],
+                callbacks=[divergence, checkpoint, *tensorboard, *callbacks],
                 verbose=verbose,
             )
-        except tf.errors.OpError as error:
+        except (tf.errors.OpError if on_tensorflow else ()) as error:
             # TensorBoard's writer on a full or read-only disk fails as a TensorFlow op: raise it as the
             # OSError that every other write to the folder raises (the checkpoints written so far are whole).
             os_error = outputs.os_error_from(error, write_dir)
@@ -265,7 +290,7 @@ def _final_metrics(model, test_ds, train_ds):
     off."""
     test = model.evaluate(test_ds, return_dict=True, verbose=0)
     train = model.evaluate(train_ds, return_dict=True, verbose=0)
-    l2 = float(sum(np.asarray(loss) for loss in model.losses)) if model.losses else 0.0
+    l2 = float(sum(keras.ops.convert_to_numpy(loss) for loss in model.losses)) if model.losses else 0.0
     top5 = {"test_top5_accuracy": test["top5_accuracy"]} if "top5_accuracy" in test else {}
     return {
         **top5,

@@ -11,15 +11,18 @@ import json
 import time
 from pathlib import Path
 
-import tensorflow as tf
+import keras
 from absl import logging
 
 from tfzoo import distribute
 from tfzoo.data import DatasetSpec
+from tfzoo.lazy import LazyModule
 from tfzoo.precision import cpu_flags, cpu_warning, gpu_capabilities, resolve_precision
 from tfzoo.training import checkpoints, lock
 from tfzoo.training.config import TrainConfig
 from tfzoo.training.determinism import check_same_kernels, make_deterministic
+
+tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +62,7 @@ def prepare(config, *, check_lock=True):
     """
     started = time.time()
     spec = config.validate()
+    check_backend(config, spec)
     check_resumable(config.output_dir, config)  # another run's folder: refused before anything starts
     reproducible = make_deterministic(config.strategy)  # before the strategy starts TensorFlow's runtime
     strategy = distribute.make_strategy(config.strategy, config.tpu, config.virtual_cpu_devices)
@@ -68,7 +72,7 @@ def prepare(config, *, check_lock=True):
                                   tpu=config.strategy == "tpu")
     if config.precision == "auto":  # decided when the run started: a resume elsewhere goes on in it, exactly
         precision = _resumed_precision(config.output_dir, precision)
-    if not tf.config.list_logical_devices("GPU") and config.strategy != "tpu":
+    if not _has_gpu() and config.strategy != "tpu":
         warning = cpu_warning(precision, cpu_flags())
         if warning:
             logging.warning(warning)
@@ -76,6 +80,27 @@ def prepare(config, *, check_lock=True):
     if check_lock and chief:
         lock.check_free(config.output_dir)  # a folder another run is writing to: fail before reading data
     return PreparedRun(config, spec, strategy, accumulation, precision, reproducible, chief, started)
+
+
+def check_backend(config, spec):
+    """Raises ValueError if ``config`` needs TensorFlow and Keras runs on another backend: training on JAX or PyTorch
+    reads in-memory data sets (``tfzoo.data.numpy_pipeline``) on one device; streamed ImageNet and ``log_signal``'s
+    TensorBoard summaries are TensorFlow's (the strategy is checked by ``TrainConfig.validate``)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    if spec.streaming:
+        raise ValueError(f"dataset={config.dataset!r} is streamed through tf.data and needs KERAS_BACKEND=tensorflow; "
+                         f"on {backend} the data sets held in memory train (every one but ImageNet)")
+    if config.log_signal:
+        raise ValueError(f"log_signal writes TensorBoard summaries through TensorFlow and needs "
+                         f"KERAS_BACKEND=tensorflow; on {backend} leave it off")
+
+
+def _has_gpu():
+    if keras.backend.backend() == "tensorflow":
+        return bool(tf.config.list_logical_devices("GPU"))
+    return bool(gpu_capabilities())
 
 
 def _resumed_precision(output_dir, resolved):
