@@ -151,8 +151,8 @@ def _set_torch_rng(saved):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json``
-    (history so far, dropout RNG states (on PyTorch also its global ones), the CPU kernels, the precision), each to a unique temporary name, fsynced,
+    """At each epoch end writes ``epoch_NNNN.keras`` (weights + optimizer) and ``.json`` (history so far, dropout RNG
+    states, on PyTorch also its global ones, the CPU kernels, the precision), each to a unique temporary name, fsynced,
     then renamed (``outputs.save_model_atomic``); keeps the last ``keep``. The ``.json`` is written
     last, so its presence marks a complete checkpoint."""
 
