@@ -140,11 +140,14 @@ def test_tampered_weights_are_refused_before_reading(registered, monkeypatch, tm
     (dict(pretrained="no-such-model"), "unknown pretrained model 'no-such-model'"),
     (dict(pretrained="test-wrn-10-1-bn", normalization="none"), "takes only num_classes, include_top and pooling"),
     (dict(name="wrn-16-4", pretrained="test-wrn-10-1-bn"), "is a wrn-10-1"),
-    (dict(pretrained="wrn-10-2-zeroinit-fashion_mnist"), "ships a SavedModel only"),
+    (dict(pretrained="test-savedmodel-only"), "ships a SavedModel only"),
     (dict(pretrained="test-wrn-10-1-bn", include_top=True, pooling="avg"), "pooling applies with include_top=False"),
     (dict(pretrained="test-wrn-10-1-bn", num_classes=1), "num_classes must be an integer >= 2"),
 ])
-def test_bad_arguments_raise_one_line_value_errors(registered, kwargs, message):
+def test_bad_arguments_raise_one_line_value_errors(registered, monkeypatch, kwargs, message):
+    entry, _ = registered
+    monkeypatch.setitem(pretrained.REGISTRY, "test-savedmodel-only",
+                        dataclasses.replace(entry, name="test-savedmodel-only", keras_weights=False))
     with pytest.raises(ValueError, match=message) as raised:
         tfzoo.create_model(**kwargs)
     assert "\n" not in str(raised.value)
