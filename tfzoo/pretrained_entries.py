@@ -39,13 +39,14 @@ _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {g
 
 
 def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds,
-               load, batch_size=128):
+               load, batch_size=128, epochs=60, machine=None):
     """The entry of one scheme of the zoo, trained by ``bash configs/zoo/fashion_mnist.sh SCHEME``: WRN-16-2, 60 epochs,
     bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search. The zoo trains at
     batch 128; ``batch_size=64`` is a run of ``BATCH=64 bash configs/zoo/fashion_mnist.sh SCHEME`` (the paper's WRN
-    batch, its Tables 1 and 2), which trains in ``runs/zoo/SCHEME-b64``."""
+    batch, its Tables 1 and 2), which trains in ``runs/zoo/SCHEME-b64``; ``epochs=120`` one of ``EPOCHS=120 ...``, in
+    ``runs/zoo/SCHEME-e120``. ``machine`` is a format string with ``{load}`` (default: the AMD EPYC)."""
     name = f"wrn-16-2-{scheme}-fashion_mnist"
-    run = scheme if batch_size == 128 else f"{scheme}-b{batch_size}"
+    run = scheme + ("" if batch_size == 128 else f"-b{batch_size}") + ("" if epochs == 60 else f"-e{epochs}")
     env = "" if batch_size == 128 else f"BATCH={batch_size} "
     ghost = 64 if normalization == "ghost_batch_norm" else batch_size
     one_step = " --accumulate_ghost_batches=false" if normalization == "ghost_batch_norm" else ""  # the layers split 128
@@ -53,13 +54,13 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
         name=name, source=f"package:{name}.tar.gz", sha256=sha256, size=size,
         dataset="fashion_mnist", model="wrn-16-2", normalization=normalization, init=init,
         input_shape=(28, 28, 1), class_names=_FASHION,
-        test_accuracy=test_accuracy, test_examples=10_000, epochs=60, training_seconds=training_seconds,
-        machine=_ZOO_EPYC.format(load=load), precision="bf16", keras_weights=True,
-        lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=60, scheme=scheme, env=env),
+        test_accuracy=test_accuracy, test_examples=10_000, epochs=epochs, training_seconds=training_seconds,
+        machine=(machine or _ZOO_EPYC).format(load=load), precision="bf16", keras_weights=True,
+        lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=epochs, scheme=scheme, env=env),
         command="python -m recipes.cifar_wrn --depth=16 "
                 f"--width=2 --dataset=fashion_mnist --batch_size={batch_size} --precision=bf16 --seed=0 "
                 f"--normalization={normalization} --init={init} --ghost_batch_size={ghost}{one_step} "
-                f"--lr={2.0 ** lr_exponent} --epochs=60 --output_dir=runs/zoo/{run} && "
+                f"--lr={2.0 ** lr_exponent} --epochs={epochs} --output_dir=runs/zoo/{run} && "
                 f"python -m export.archive --run=runs/zoo/{run} --output=tfzoo/pretrained_models/{name}.tar.gz "
                 "--evaluate",
     )
