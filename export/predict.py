@@ -1,6 +1,6 @@
 """Top-k classes of image files from a SavedModel folder or a pretrained model's name.
 
-    tfzoo-predict --model=wrn-10-2-zeroinit-fashion_mnist --top_k=3 shoe.png coat.png
+    tfzoo-predict --model=wrn-16-2-zeroinit-fashion_mnist --top_k=3 shoe.png coat.png
     python -m export.predict --model=exported/demo image.png
 
 Images go through the SavedModel's ``serving_encoded`` signature (PNG/JPEG/BMP/GIF bytes,

@@ -24,7 +24,7 @@ def test_a_card_says_what_the_entry_says():
     card = model_cards.model_card(entry)
     for text in (entry.name, f"{100 * entry.test_accuracy:.2f} %", "30 epochs, bf16, 3,000 s (100 s per epoch)",
                  entry.sha256, entry.license, "2^-3: best validation accuracy", "create_model(pretrained=...)",
-                 "--output_dir=runs/pretrained"):
+                 "--output_dir=runs/zoo/bn"):
         assert text in card, text
 
 
