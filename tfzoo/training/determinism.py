@@ -42,7 +42,7 @@ def make_deterministic(strategy="default"):
     inter-op thread is in force (set here, or by ``$TF_NUM_INTEROP_THREADS=1``). Returns False,
     with a warning, when the runtime had already started with another count. On Keras's other backends (JAX,
     PyTorch) it sets nothing and returns None: bit-reproducibility is then not claimed (same seed, same numbers holds
-    on a CPU there, tested for JAX; GPUs may reduce in another order from run to run).
+    on a CPU there, tested on JAX and PyTorch; GPUs may reduce in another order from run to run).
     """
     if keras.backend.backend() != "tensorflow":
         return None
