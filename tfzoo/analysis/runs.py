@@ -119,12 +119,13 @@ def plot_comparison(runs, path, title=""):
         right.set_ylim(low - 0.25 * (high - low + 0.01), high + 0.1 * (high - low + 0.01))
     for axes in (left, right):
         axes.grid(alpha=0.3)
-        axes.legend()
+    # One legend for both panels, beside them: inside, it would hide the curves it names.
+    fig.legend(*left.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle(title)
     fig.tight_layout()
     png = io.BytesIO()
     try:
-        fig.savefig(png, format="png", dpi=100)
+        fig.savefig(png, format="png", dpi=100, bbox_inches="tight")
     finally:
         plt.close(fig)
     write_bytes_atomic(path, png.getvalue())
