@@ -187,7 +187,7 @@ def is_chief(strategy):
     The chief is the task of type "chief", or worker 0 when the cluster has no chief
     (the convention of TensorFlow's multi-worker tutorials).
     """
-    if isinstance(strategy, SingleDevice) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if is_default(strategy) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return True
     resolver = strategy.cluster_resolver
     if resolver.task_type in (None, "chief"):
@@ -208,7 +208,7 @@ def writable_dir(output_dir, chief):
 
 def same_on_all_workers(strategy, value, what):
     """Raises ValueError unless every worker passes the same integer ``value`` (one all-gather)."""
-    if isinstance(strategy, SingleDevice) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if is_default(strategy) or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return
     values = strategy.gather(strategy.run(lambda: tf.constant([int(value)], tf.int64)), axis=0).numpy().tolist()
     if len(set(values)) > 1:
