@@ -41,6 +41,7 @@ SLOWEST_FILES = (
     "tests/faults/test_bad_input.py",
     "tests/test_pretrained_keras.py",
     "tests/recipes/test_lr_search.py",
+    "tests/training/test_other_backends.py",
     "tests/training/test_protocol.py",
     "tests/recipes/test_imagenet_resnet.py",
     "tests/bench/test_bench_cli.py",

@@ -6,10 +6,15 @@ summary (model, scheme, batch size, learning rate, its log2 exponent, run) and t
 step 0: ``test_accuracy``, ``train_loss`` and ``diverged`` (1 or 0; a diverged trial has no
 accuracy or loss, as in trials.csv). No experiment summary is written: TensorBoard infers the
 columns from the sessions, so the searches of a whole paper experiment share one dashboard.
+
+The summaries are written through TensorFlow, so only under ``KERAS_BACKEND=tensorflow``; on JAX or
+PyTorch (where TensorFlow may be absent) a search writes none, as a training writes no TensorBoard logs.
 """
 
 import shutil
 from pathlib import Path
+
+import keras
 
 FOLDER = "hparams"
 METRICS = ("test_accuracy", "train_loss", "diverged")
@@ -23,8 +28,16 @@ def session_values(config, spec):
     }
 
 
+def available():
+    """Whether sessions are written: on the TensorFlow backend only."""
+    return keras.backend.backend() == "tensorflow"
+
+
 def write_session(directory, config, result):
-    """Writes the session of one finished trial (a ``TrialResult``), replacing an earlier one."""
+    """Writes the session of one finished trial (a ``TrialResult``), replacing an earlier one, and returns its
+    folder; returns None off the TensorFlow backend, where nothing is written."""
+    if not available():
+        return None
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
@@ -45,7 +58,9 @@ def write_session(directory, config, result):
 
 def write_missing(directory, config, results):
     """Writes the sessions of ``results`` that have none yet (a search killed after recording a
-    trial but before its session was written); returns how many it wrote."""
+    trial but before its session was written); returns how many it wrote (none off the TensorFlow backend)."""
+    if not available():
+        return 0
     missing = [r for r in results if not (Path(directory) / FOLDER / r.spec.name).is_dir()]
     for result in missing:
         write_session(directory, config, result)
