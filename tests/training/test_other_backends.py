@@ -45,8 +45,6 @@ print(json.dumps({"resumed": resumed, "straight": straight, "refused": refused, 
 """
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", ["jax", "torch"])
 def _without_tensorflow(tmp_path, backend):
     """The environment of a child process on ``backend`` in which ``import tensorflow`` raises."""
     pytest.importorskip(backend, reason=f"{backend} is not installed (pip install -e .[jax,bench])")
@@ -56,6 +54,8 @@ def _without_tensorflow(tmp_path, backend):
     return dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=os.pathsep.join([str(shim.parent), str(REPO)]))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_trains_and_resumes_exactly_without_tensorflow(tmp_path, backend):
     env = _without_tensorflow(tmp_path, backend)
     child = subprocess.run([sys.executable, "-c", _CHILD, str(CIFAR10_SUBSET), str(tmp_path)], capture_output=True,
