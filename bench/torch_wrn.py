@@ -229,9 +229,18 @@ def load_keras_weights(model, keras_model, layer_name=None):
             if not isinstance(module, (nn.Conv2d, nn.Linear, nn.BatchNorm2d, ScalarBias, ScalarMultiplier)):
                 continue
             name = layer_name(path, module)
+            if name not in layers and isinstance(module, ScalarMultiplier):  # folded into the branch's last conv
+                name = next((k for k, layer in layers.items() if k.startswith(name.removesuffix("multiplier") + "conv")
+                             and hasattr(layer, "multiplier")), name)
             if name not in layers:
                 raise ValueError(f"torch module {path!r} has no Keras layer {name!r} in {keras_model.name!r}")
-            values = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in layers[name].weights]
+            # a ScaledConv2D holds the conv's weights and the multiplier the twin keeps as a module of its own
+            weights = layers[name].weights
+            if hasattr(layers[name], "multiplier") and not isinstance(module, ScalarMultiplier):
+                weights = [w for w in weights if w is not layers[name].multiplier]
+            elif isinstance(module, ScalarMultiplier):
+                weights = [layers[name].multiplier]
+            values = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in weights]
             if isinstance(module, nn.BatchNorm2d):
                 targets = (module.weight, module.bias, module.running_mean, module.running_var)
             elif isinstance(module, (nn.Conv2d, nn.Linear)):

@@ -56,6 +56,7 @@ def pack_run(run_dir, output):
 
     import tfzoo
     from tfzoo import export as export_lib
+    from tfzoo.models import folding
     from tfzoo.precision import precision_scope
 
     run_dir = Path(run_dir)
@@ -69,7 +70,9 @@ def pack_run(run_dir, output):
         keras.saving.load_model(run_dir / "model.keras", compile=False).save_weights(tmp / WEIGHTS_MEMBER)
         with precision_scope("fp32"):
             model = tfzoo.create_model(name, options=options)
-        model.load_weights(tmp / WEIGHTS_MEMBER)
+            # a run begun before the multiplier was folded into its convolution: its layout, converted
+            folding.load_weights(model, tmp / WEIGHTS_MEMBER,
+                                 lambda: tfzoo.create_model(name, options=options.replace(fold_multiplier=False)))
         export_lib.export(export_lib.source_from_model(model, spec), tmp / "saved_model", "saved_model")
         data = reproducible_tar_gz({WEIGHTS_MEMBER: tmp / WEIGHTS_MEMBER, "saved_model": tmp / "saved_model"})
     Path(output).parent.mkdir(parents=True, exist_ok=True)

@@ -189,6 +189,7 @@ def create_pretrained(name, *, model=None, num_classes=None, include_top=True, p
 
 def _entry_source(entry, cache_dir=None):
     """The entry's trained architecture (standardized images in) with its verified weights."""
+    from tfzoo.models import folding
     from tfzoo.models.registry import create_model
 
     source = create_model(entry.model, options=entry.architecture())
@@ -196,8 +197,9 @@ def _entry_source(entry, cache_dir=None):
     with tempfile.TemporaryDirectory(prefix=f"tfzoo-{entry.name}-") as tmp:
         path = Path(tmp) / WEIGHTS_MEMBER
         path.write_bytes(_read_member(data, WEIGHTS_MEMBER, entry.name))
-        try:
-            source.load_weights(path)
+        try:  # archives packed before the multiplier was folded into its convolution load too
+            folding.load_weights(source, path, lambda: create_model(
+                entry.model, options=entry.architecture().replace(fold_multiplier=False)))
         except (ValueError, OSError) as error:
             raise PretrainedError(f"{WEIGHTS_MEMBER} of {entry.name} does not fit {entry.model} ({entry.normalization}/"
                                   f"{entry.init}): {' '.join(str(error).split())[:300]}") from None

@@ -39,7 +39,7 @@ def transfer_weights(source, target, skip=(), replace=(), adapt_channels=(), err
             skipped.append(layer.name)
             continue
         try:
-            weights = source.get_layer(layer.name).get_weights()
+            weights = _source_weights(source, layer)
         except ValueError:
             raise error(f"layer {layer.name!r} of {target.name} has no counterpart in {source.name}") from None
         shapes = [tuple(w.shape) for w in layer.get_weights()]
@@ -55,6 +55,20 @@ def transfer_weights(source, target, skip=(), replace=(), adapt_channels=(), err
             raise error(f"layer {layer.name!r}: weights of shapes {shapes} in {target.name}, {got} in {source.name}")
         layer.set_weights(weights)
     return skipped
+
+
+def _source_weights(source, layer):
+    """The weights of ``source``'s layer named as ``layer``; for a ``ScaledConv2D`` whose counterpart is
+    a plain convolution (a model built with ``fold_multiplier=False``, or saved before the fold), the
+    multiplier comes from that model's ``ScalarMultiplier`` layer (``tfzoo.models.folding``)."""
+    from tfzoo.layers import ScaledConv2D
+    from tfzoo.models.blocks import separate_multiplier_name
+
+    counterpart = source.get_layer(layer.name)
+    weights = counterpart.get_weights()
+    if isinstance(layer, ScaledConv2D) and not isinstance(counterpart, ScaledConv2D):
+        weights.append(source.get_layer(separate_multiplier_name(layer.name)).get_weights()[0])
+    return weights
 
 
 def _differ_in_input_channels(got, wanted):

@@ -95,9 +95,11 @@ def test_multipliers_and_errors():
     found = multipliers(zeroinit)
     assert list(found) == [f"stage{s}_block{b}" for s in (1, 2, 3) for b in (1, 2)]
     assert set(found.values()) == {0.0}
-    zeroinit.get_layer("stage2_block1_branch_multiplier").multiplier.assign(0.25)
+    zeroinit.get_layer("stage2_block1_branch_conv2").multiplier.assign(0.25)  # folded (ScaledConv2D)
     assert multipliers(zeroinit)["stage2_block1"] == 0.25
     assert multipliers(tfzoo.create_model("wrn-16-1")) == {}
+    separate = tfzoo.create_model("wrn-16-1", normalization="none", init="zeroinit", fold_multiplier=False)
+    assert multipliers(separate) == dict.fromkeys(found, 0.0)  # as models saved before the fold have them
     plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="plain")
     with pytest.raises(ValueError, match="model 'plain' has no residual blocks"):
         residual_blocks(plain)

@@ -7,7 +7,7 @@ import pytest
 
 import tfzoo
 from tests.helpers import random_images
-from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier
+from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, ScaledConv2D
 from tfzoo.models import blocks, resolve_scheme
 
 
@@ -72,7 +72,8 @@ def test_fixup_components_on_a_wide_resnet():
             fan_in = np.prod(kernel.shape[:3])
             expected = np.sqrt(2.0 / fan_in) * num_branches ** -0.5
             assert kernel.std() == pytest.approx(expected, rel=0.1)
-            assert float(np.asarray(model.get_layer(prefix + "_branch_multiplier").multiplier)) == 1.0
+            # the multiplier, folded into the branch's last convolution (ScaledConv2D)
+            assert float(np.asarray(model.get_layer(prefix + "_branch_conv2").multiplier)) == 1.0
     biases = _layers_of(model, ScalarBias)
     assert len(biases) > 6 and all(float(np.asarray(b.bias)) == 0.0 for b in biases)
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
@@ -103,10 +104,10 @@ def test_fixup_on_resnet50_scales_by_l_to_the_minus_quarter():
 )
 def test_ablation_rows_are_switch_overrides(overrides, multipliers, conv_bias, dropout):
     model = tfzoo.create_model("wrn-16-4", normalization="none", **overrides)
-    found = _layers_of(model, ScalarMultiplier)
-    assert len(found) == multipliers
+    found = _layers_of(model, ScaledConv2D)  # each branch's multiplier, folded into its last convolution
+    assert len(found) == multipliers and not _layers_of(model, ScalarMultiplier)
     assert all(float(np.asarray(m.multiplier)) == 0.0 for m in found)
-    convs = _layers_of(model, keras.layers.Conv2D)
+    convs = _layers_of(model, keras.layers.Conv2D) + found
     assert len(convs) == 1 + 12 + 3 and all(c.use_bias == conv_bias for c in convs)
     drop = [layer.rate for layer in _layers_of(model, keras.layers.Dropout)]
     assert drop == ([] if dropout is None else [dropout])

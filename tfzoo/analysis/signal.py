@@ -33,7 +33,8 @@ SCHEMES = (
     ("zeroinit", "none", "zeroinit"),
 )
 _BLOCK = re.compile(r"^(stage\d+_block\d+)_add$")
-_MULTIPLIER = re.compile(r"^(stage\d+_block\d+)_branch_multiplier$")
+# A branch's multiplier: its own layer, or folded into the branch's last convolution (ScaledConv2D).
+_MULTIPLIER = re.compile(r"^(stage\d+_block\d+)_branch_(multiplier|conv\d+)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +115,7 @@ def multipliers(model):
     """``{block: value}`` of every residual branch's scalar multiplier (SkipInit, ZeroInit, Fixup)."""
     found = {}
     for layer in model.layers:
-        if match := _MULTIPLIER.match(layer.name):
+        if (match := _MULTIPLIER.match(layer.name)) and hasattr(layer, "multiplier"):
             found[match.group(1)] = float(np.asarray(layer.multiplier.value))
     return found
 

@@ -4,7 +4,8 @@ from tfzoo.layers.batch_norm import BatchNormalization
 from tfzoo.layers.ghost_norm import GhostBatchNormalization
 from tfzoo.layers.initializers import fixup_scale, he_normal, zeros
 from tfzoo.layers.scalar import ScalarBias, ScalarMultiplier
+from tfzoo.layers.scaled_conv import ScaledConv2D
 
 __all__ = [
-    "BatchNormalization", "GhostBatchNormalization", "ScalarBias", "ScalarMultiplier", "fixup_scale", "he_normal", "zeros",
+    "BatchNormalization", "GhostBatchNormalization", "ScalarBias", "ScalarMultiplier", "ScaledConv2D", "fixup_scale", "he_normal", "zeros",
 ]

@@ -8,24 +8,36 @@ the scheme (``schemes.py``). Layer names are stable: ``stage2_block3_branch_conv
 import keras
 from keras import layers
 
-from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, he_normal, zeros
+from tfzoo.layers import (BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, ScaledConv2D,
+                          he_normal, zeros)
 from tfzoo.models.schemes import NORMALIZATIONS
 
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
 
 
-def conv(x, filters, kernel, stride, scheme, name, *, zero=False, scale=1.0):
-    """A same-padded convolution; He-normal (times ``scale``) or zero initialised."""
-    return layers.Conv2D(
-        filters,
-        kernel,
-        strides=stride,
-        padding="same",
-        use_bias=scheme.conv_bias,
-        kernel_initializer=zeros() if zero else he_normal(scale),
-        name=name,
-    )(x)
+def conv(x, filters, kernel, stride, scheme, name, *, zero=False, scale=1.0, multiplier=False):
+    """A same-padded convolution; He-normal (times ``scale``) or zero initialised. ``multiplier=True``:
+    the scheme's branch multiplier folded into it (``ScaledConv2D``)."""
+    options = dict(strides=stride, padding="same", use_bias=scheme.conv_bias,
+                   kernel_initializer=zeros() if zero else he_normal(scale), name=name)
+    if multiplier:
+        return ScaledConv2D(filters, kernel, initial_multiplier=scheme.residual_multiplier,
+                            gradient_scale=scheme.scalar_lr_scale, **options)(x)
+    return layers.Conv2D(filters, kernel, **options)(x)
+
+
+def folds_multiplier(scheme, *, normalized_last=False):
+    """Whether the branch's multiplier goes into its last convolution: the scheme has one, folding is
+    on, and no normalization sits between them (``normalized_last``: ResNet-V1's norm after it)."""
+    return (scheme.residual_multiplier is not None and scheme.fold_multiplier
+            and not (normalized_last and scheme.normalized))
+
+
+def separate_multiplier_name(conv_name):
+    """The ``ScalarMultiplier`` layer's name in a model built with ``fold_multiplier=False``, for the
+    folded convolution ``conv_name``: ``stage1_block2_branch_conv2`` -> ``stage1_block2_branch_multiplier``."""
+    return conv_name.rsplit("_conv", 1)[0] + "_multiplier"
 
 
 def norm(x, scheme, name, *, with_bias=True):
@@ -49,9 +61,10 @@ def relu(x, name):
     return layers.ReLU(name=name)(x)
 
 
-def branch_end(x, scheme, name):
-    """``alpha * branch`` (SkipInit/ZeroInit/Fixup multiplier), then Fixup's output bias."""
-    if scheme.residual_multiplier is not None:
+def branch_end(x, scheme, name, *, folded=False):
+    """``alpha * branch`` (SkipInit/ZeroInit/Fixup multiplier; ``folded``: already in the last
+    convolution), then Fixup's output bias."""
+    if scheme.residual_multiplier is not None and not folded:
         x = ScalarMultiplier(scheme.residual_multiplier, gradient_scale=scheme.scalar_lr_scale,
                              name=name + "_multiplier")(x)
     return fixup_bias(x, scheme, name + "_out_bias")
@@ -83,8 +96,9 @@ def preact_basic_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
     if scheme.dropout:
         y = layers.Dropout(scheme.dropout, name=name + "_branch_dropout")(y)
     y = fixup_bias(y, scheme, name + "_branch_bias2")
-    y = conv(y, filters, 3, 1, scheme, name + "_branch_conv2", zero=scheme.zero_last_conv)
-    return merge(shortcut, branch_end(y, scheme, name + "_branch"), name)
+    fold = folds_multiplier(scheme)
+    y = conv(y, filters, 3, 1, scheme, name + "_branch_conv2", zero=scheme.zero_last_conv, multiplier=fold)
+    return merge(shortcut, branch_end(y, scheme, name + "_branch", folded=fold), name)
 
 
 def preact_bottleneck_block(x, filters, stride, scheme, name, *, fixup_scale=1.0):
@@ -97,8 +111,9 @@ def preact_bottleneck_block(x, filters, stride, scheme, name, *, fixup_scale=1.0
     y = conv(y, filters, 3, stride, scheme, name + "_branch_conv2", scale=fixup_scale)
     y = relu(norm(y, scheme, name + "_branch_norm2"), name + "_branch_relu2")
     y = fixup_bias(y, scheme, name + "_branch_bias3")
-    y = conv(y, out_filters, 1, 1, scheme, name + "_branch_conv3", zero=scheme.zero_last_conv)
-    return merge(shortcut, branch_end(y, scheme, name + "_branch"), name)
+    fold = folds_multiplier(scheme)
+    y = conv(y, out_filters, 1, 1, scheme, name + "_branch_conv3", zero=scheme.zero_last_conv, multiplier=fold)
+    return merge(shortcut, branch_end(y, scheme, name + "_branch", folded=fold), name)
 
 
 def _v1_output(shortcut, branch, scheme, name):
@@ -121,10 +136,11 @@ def basic_block_v1(x, filters, stride, scheme, name, *, fixup_scale=1.0):
     y = conv(pre, filters, 3, stride, scheme, name + "_branch_conv1", scale=fixup_scale)
     y = relu(norm(y, scheme, name + "_branch_norm1"), name + "_branch_relu1")
     y = fixup_bias(y, scheme, name + "_branch_bias2")
-    y = conv(y, filters, 3, 1, scheme, name + "_branch_conv2", zero=scheme.zero_last_conv)
+    fold = folds_multiplier(scheme, normalized_last=True)
+    y = conv(y, filters, 3, 1, scheme, name + "_branch_conv2", zero=scheme.zero_last_conv, multiplier=fold)
     y = norm(y, scheme, name + "_branch_norm2", with_bias=False)
     shortcut = _v1_shortcut(x, pre, filters, stride, scheme, name)
-    return _v1_output(shortcut, branch_end(y, scheme, name + "_branch"), scheme, name)
+    return _v1_output(shortcut, branch_end(y, scheme, name + "_branch", folded=fold), scheme, name)
 
 
 def bottleneck_block_v1(x, filters, stride, scheme, name, *, fixup_scale=1.0):
@@ -137,10 +153,11 @@ def bottleneck_block_v1(x, filters, stride, scheme, name, *, fixup_scale=1.0):
     y = conv(y, filters, 3, 1, scheme, name + "_branch_conv2", scale=fixup_scale)
     y = relu(norm(y, scheme, name + "_branch_norm2"), name + "_branch_relu2")
     y = fixup_bias(y, scheme, name + "_branch_bias3")
-    y = conv(y, out_filters, 1, 1, scheme, name + "_branch_conv3", zero=scheme.zero_last_conv)
+    fold = folds_multiplier(scheme, normalized_last=True)
+    y = conv(y, out_filters, 1, 1, scheme, name + "_branch_conv3", zero=scheme.zero_last_conv, multiplier=fold)
     y = norm(y, scheme, name + "_branch_norm3", with_bias=False)
     shortcut = _v1_shortcut(x, pre, out_filters, stride, scheme, name)
-    return _v1_output(shortcut, branch_end(y, scheme, name + "_branch"), scheme, name)
+    return _v1_output(shortcut, branch_end(y, scheme, name + "_branch", folded=fold), scheme, name)
 
 
 # Convolutions per residual branch, for Fixup's L^(-1/(2m-2)).

@@ -22,6 +22,9 @@ class ModelOptions:
     ghost_batch_size: examples per ghost batch.
     include_top, pooling: False and "avg" / "max" / None make a feature extractor (keras.applications).
     input_normalization: (mean, std) per channel on the 0..255 scale, applied inside the model.
+    fold_multiplier: the residual multiplier folded into the branch's last convolution (the default;
+        ``ScaledConv2D``), or False for a ``ScalarMultiplier`` layer after it: the same function, and
+        the layout of weights saved before tfzoo folded it (``models/folding.py`` loads those).
     """
 
     normalization: str = "batch_norm"
@@ -37,6 +40,7 @@ class ModelOptions:
     include_top: bool = True
     pooling: str | None = None
     input_normalization: tuple | None = None
+    fold_multiplier: bool = True
 
     @classmethod
     def from_kwargs(cls, **options):

@@ -111,6 +111,7 @@ def resolve_options(name, options):
         scalar_multiplier=o.scalar_multiplier,
         scalar_bias=o.scalar_bias,
         supports_scalar_bias=family.supports_scalar_bias,
+        fold_multiplier=o.fold_multiplier,
     )
     num_classes = o.num_classes
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:

@@ -16,6 +16,7 @@ from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.data import numpy_pipeline
 from tfzoo.lazy import LazyModule
+from tfzoo.models import folding
 from tfzoo.precision import precision_scope, wrap_optimizer
 from tfzoo.training import checkpoints, lock, outputs
 from tfzoo.training.determinism import onednn_enabled
@@ -194,6 +195,10 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
     with distribute.scope(strategy):
         with precision_scope(precision):  # layers keep their dtype policy after the scope
             model = tfzoo.create_model(config.model, options=config.model_options(spec))
+            if path is not None and folding.saved_unfolded(model, path):  # begun before the fold: resumes as begun
+                print(f"{out} began with each residual multiplier as a layer of its own; it resumes so "
+                      "(tfzoo.models.folding)", flush=True)
+                model = tfzoo.create_model(config.model, options=config.model_options(spec).replace(fold_multiplier=False))
         add_l2(model, config.weight_decay)
         optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
         model.compile(
