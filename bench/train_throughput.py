@@ -151,8 +151,9 @@ def keras_run(args, precision, normalization, init):
 
     def step():
         for x, y in batches:
-            loss = model.train_on_batch(x, y)  # returns numbers: the step has finished
-        return float(np.ravel(loss)[0])
+            logs = model.train_on_batch(x, y, return_dict=True)  # returns numbers: the step has finished
+        # the cross-entropy, as the PyTorch twin reports it ("loss" adds the L2 penalty, which the twin leaves out)
+        return float(np.ravel(logs.get("cross_entropy", logs["loss"]))[0])
 
     info = {"accumulation_steps": accumulation, "jit_compile": args.jit_compile, "bit_reproducible": reproducible,
             "logits_dtype": model.output.dtype, "optimizer": type(model.optimizer).__name__}

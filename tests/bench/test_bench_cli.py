@@ -39,6 +39,15 @@ def test_ghost_batches_accumulate_as_the_recipe_does(capsys):
     assert result["logits_dtype"] == "float32" and result["precision"] == "bf16"
 
 
+def test_reported_loss_is_the_cross_entropy_without_l2(capsys):
+    """loss_first / loss_last are the cross-entropy, as the PyTorch twin reports it: the first step's (before any
+    update, the same seed: the same weights) does not move with the L2 coefficient."""
+    losses = [train_throughput.main([*TINY, "--peak_size=0", "--steps=1", "--warmup=0", f"--weight_decay={wd}"])
+              for wd in (0.0, 0.5)]
+    assert losses[0]["loss_first"] == pytest.approx(losses[1]["loss_first"], rel=1e-4)
+    assert losses[0]["loss_first"] > 0
+
+
 @pytest.mark.slow
 def test_side_by_side_with_torch(capsys):
     pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
