@@ -22,13 +22,11 @@ def _layer_keys(path):
     of the weights inside a ``.keras`` file."""
     import h5py
 
-    path = Path(path)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            data = io.BytesIO(archive.read("model.weights.h5"))
-        with h5py.File(data, "r") as f:
-            return list(f["layers"].keys()) if "layers" in f else []
-    with h5py.File(path, "r") as f:
+    source = Path(path)
+    if zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as archive:
+            source = io.BytesIO(archive.read("model.weights.h5"))
+    with h5py.File(source, "r") as f:
         return list(f["layers"].keys()) if "layers" in f else []
 
 
