@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tests.cli_cases import assert_one_error, run_cases
 from tests.conftest import REPO
-from tfzoo.data import load_arrays
+from tools import image_folder
 
 # A tiny ZeroInit net without normalization, so the comparison does not hinge on BN statistics.
 NET = ["--depth=10", "--width=1", "--normalization=none", "--init=zeroinit", "--classifier_dropout=0",
@@ -26,15 +26,9 @@ def _recipe(*flags):
 
 
 def _shoes(root, per_class):
-    """Real Fashion-MNIST test images of three footwear classes as PNG folders (new task, 3 classes)."""
-    images, labels = load_arrays("fashion_mnist", "test", max_examples=2000)
-    for label, name in {5: "sandal", 7: "sneaker", 9: "ankle_boot"}.items():
-        picked = np.flatnonzero(labels == label)[: 2 * per_class]
-        for i, index in enumerate(picked):
-            path = root / ("train" if i < per_class else "test") / name / f"{index:04d}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tf.io.write_file(str(path), tf.io.encode_png(images[index]))
-    return root
+    """Real Fashion-MNIST test images of three footwear classes as PNG folders (a new task, 3 classes), written by
+    the command docs/pretrained.md's fine-tuning example uses."""
+    return image_folder.main(["--classes=sandal,sneaker,ankle_boot", f"--per_class={per_class}", f"--output={root}"])
 
 
 @pytest.mark.slow

@@ -1,0 +1,73 @@
+"""tools.image_folder: real images of chosen classes written as a train/test image folder that --dataset=folder
+reads back pixel for pixel; bad flags are one error line; a failed write leaves nothing."""
+
+import numpy as np
+import pytest
+
+from tfzoo.data import load_arrays
+from tfzoo.data.folder import folder_spec, load_folder
+from tools import image_folder
+
+
+def test_the_folder_holds_the_chosen_images_and_reads_back_exactly(tmp_path, capsys):
+    out = image_folder.main(["--classes=5,sneaker,Ankle boot", "--per_class=3", "--test_per_class=2",
+                             f"--output={tmp_path / 'shoes'}"])
+    assert "3 classes (sandal, sneaker, ankle_boot), 3 training and 2 test images each" in capsys.readouterr().out
+    images, labels = load_arrays("fashion_mnist", "test", max_examples=200)
+    first = {c: np.flatnonzero(labels == c)[:5] for c in (5, 7, 9)}
+    assert sorted(p.name for p in (out / "train" / "sandal").iterdir()) == [f"{i:05d}.png" for i in first[5][:3]]
+    assert sorted(p.name for p in (out / "test" / "ankle_boot").iterdir()) == [f"{i:05d}.png" for i in first[9][3:]]
+    spec = folder_spec(out)
+    assert spec.class_names == ("ankle_boot", "sandal", "sneaker") and spec.image_shape == (28, 28, 1)
+    train_x, train_y = load_folder(out, "train")
+    assert train_x.shape == (9, 28, 28, 1) and list(np.bincount(train_y)) == [3, 3, 3]
+    for label, source in enumerate((9, 5, 7)):  # folder labels follow the sorted names
+        np.testing.assert_array_equal(train_x[train_y == label], images[first[source][:3]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shoes"]  # no staging folder left beside it
+
+
+def test_names_and_indices():
+    names = ("T-shirt/top", "Trouser", "Ankle boot")
+    assert [image_folder.folder_name(n) for n in names] == ["t_shirt_top", "trouser", "ankle_boot"]
+    assert image_folder.pick_classes("2, t-shirt/top,0", names) == [2, 0]
+    with pytest.raises(ValueError, match="'3' is not a class; accepted: 0..2 or t_shirt_top, trouser, ankle_boot"):
+        image_folder.pick_classes("0,3", names)
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    real, calls = tf.io.write_file, []
+
+    def failing(path, data):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError("disk full")
+        return real(path, data)
+
+    monkeypatch.setattr(tf.io, "write_file", failing)
+    with pytest.raises(OSError, match="disk full"):
+        image_folder.main(["--classes=0,1", "--per_class=2", f"--output={tmp_path / 'task'}"])
+    assert len(calls) == 4 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--classes=0,boots"], "'boots' is not a class"), (["--classes=3,3"], "names 1 class"),
+    (["--classes=0,1", "--per_class=0"], "Received: 0, 0"), (["--classes=0,1", "--per_class=600"], "fewer than"),
+    (["--classes=0,1", "--dataset=folder"], "--dataset=folder"), (["--classes=0,1", "--dataset=nope"], "'nope'"),
+    (["--classes=0,1", "--split=val"], "--split=val")])
+def test_bad_flags_exit_2_naming_the_value(argv, named, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main([*argv, f"--output={tmp_path / 'task'}"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and error.startswith("error: ") and named in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_output_is_never_overwritten(tmp_path, capsys):
+    (tmp_path / "task").mkdir()
+    (tmp_path / "task" / "mine.txt").write_text("keep")
+    with pytest.raises(SystemExit) as exit_info:
+        image_folder.main(["--classes=0,1", f"--output={tmp_path / 'task'}"])
+    assert exit_info.value.code == 2 and "exists" in capsys.readouterr().err
+    assert (tmp_path / "task" / "mine.txt").read_text() == "keep"

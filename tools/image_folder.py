@@ -1,0 +1,127 @@
+"""A few classes of a built-in data set written out as an image folder: a small task to fine-tune a pretrained model on.
+
+    python -m tools.image_folder --dataset=fashion_mnist --split=test --classes=5,7,9 --per_class=30 --output=shoes
+    python -m recipes.cifar_wrn --dataset=folder --data_dir=shoes --init_from=wrn-16-2-bn-fashion_mnist --epochs=3
+
+``--dataset=folder`` trains on ``DIR/train/<class>/*`` and tests on ``DIR/test/<class>/*`` (the
+layout of ``keras.utils.image_dataset_from_directory``, ``tfzoo/data/folder.py``). This writes such
+a folder from real images: of each class in ``--classes`` (indices or names of the data set's
+classes), the first ``--per_class`` images of ``--split`` in the release's order go to ``train/``
+and the next ``--test_per_class`` (default: as many) to ``test/``, as PNG files named by their index
+in the split, so the same flags always write the same files. Class folders are the class names in
+lower case with anything but letters and digits as ``_`` (``Ankle boot`` -> ``ankle_boot``).
+
+Taken from the ``test`` split, the images are ones a model trained on the data set's training split
+never saw (``docs/pretrained.md``'s fine-tuning example). The folder is written beside ``--output``
+and renamed into place when complete: a failed or interrupted run leaves nothing; an existing
+``--output`` is an error, never overwritten.
+"""
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bench.cli import FlagParser
+
+
+def folder_name(class_name):
+    """``Ankle boot`` -> ``ankle_boot``, ``T-shirt/top`` -> ``t_shirt_top``: a portable folder name."""
+    return re.sub(r"[^a-z0-9]+", "_", class_name.lower()).strip("_")
+
+
+def pick_classes(text, class_names):
+    """The class indices that ``text`` (comma-separated indices or names) names; raises ValueError naming the
+    first entry that is neither, with what is accepted."""
+    by_name = {folder_name(name): i for i, name in enumerate(class_names)}
+    picked = []
+    for entry in (part.strip() for part in text.split(",") if part.strip()):
+        if entry.isdigit() and int(entry) < len(class_names):
+            index = int(entry)
+        elif folder_name(entry) in by_name:
+            index = by_name[folder_name(entry)]
+        else:
+            raise ValueError(f"--classes: {entry!r} is not a class; accepted: 0..{len(class_names) - 1} or "
+                             + ", ".join(folder_name(name) for name in class_names))
+        if index not in picked:
+            picked.append(index)
+    if len(picked) < 2:
+        raise ValueError(f"--classes={text!r} names {len(picked)} class; a task needs at least 2")
+    return picked
+
+
+def select(labels, classes, per_class, test_per_class):
+    """``{class: (train indices, test indices)}``: the first ``per_class`` examples of each class in order, then the
+    next ``test_per_class``; raises ValueError naming the first class that has too few."""
+    chosen = {}
+    for index in classes:
+        found = np.flatnonzero(labels == index)
+        if len(found) < per_class + test_per_class:
+            raise ValueError(f"class {index} has {len(found)} images in this split, fewer than --per_class + "
+                             f"--test_per_class = {per_class + test_per_class}")
+        chosen[index] = (found[:per_class], found[per_class:per_class + test_per_class])
+    return chosen
+
+
+def write_folder(images, chosen, class_names, output):
+    """Writes the PNGs under a hidden folder beside ``output`` and renames it to ``output`` once complete."""
+    import tensorflow as tf
+
+    output = Path(output)
+    staging = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    try:
+        for index, (train, test) in chosen.items():
+            for split, picked in (("train", train), ("test", test)):
+                folder = staging / split / folder_name(class_names[index])
+                folder.mkdir(parents=True)
+                for i in picked:
+                    tf.io.write_file(str(folder / f"{i:05d}.png"), tf.io.encode_png(images[i]))
+        os.replace(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return output
+
+
+def main(argv=None):
+    parser = FlagParser("python -m tools.image_folder", __doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="fashion_mnist", help="a built-in data set (tfzoo.data.specs)")
+    parser.add_argument("--data_dir", default=None, help="where its files are, if not in a standard place")
+    parser.add_argument("--split", default="test", choices=("train", "test"))
+    parser.add_argument("--classes", required=True, help="comma-separated class indices or names, at least 2")
+    parser.add_argument("--per_class", type=int, default=30, help="training images per class")
+    parser.add_argument("--test_per_class", type=int, default=None, help="test images per class (default: --per_class)")
+    parser.add_argument("--output", required=True, help="the folder to write; must not exist")
+    args = parser.parse_args(argv)
+    from tfzoo.data import DataError, get_spec, load_arrays
+    from tfzoo.data.sources import load_class_names
+
+    test_per_class = args.per_class if args.test_per_class is None else args.test_per_class
+    if args.per_class < 1 or test_per_class < 1:
+        parser.error(f"--per_class and --test_per_class must be >= 1. Received: {args.per_class}, {test_per_class}")
+    output = Path(args.output)
+    if output.exists() or output.is_symlink():
+        parser.error(f"--output={args.output} exists; accepted: a path that does not (nothing is overwritten)")
+    if not output.parent.is_dir():
+        parser.error(f"--output={args.output}: its parent folder {output.parent} does not exist")
+    try:
+        if args.dataset == "folder" or args.dataset.startswith("tfds:"):
+            raise DataError(f"--dataset={args.dataset}: accepted: a built-in data set such as fashion_mnist or cifar10")
+        get_spec(args.dataset)
+        class_names = load_class_names(args.dataset, args.data_dir)
+        classes = pick_classes(args.classes, class_names)
+        images, labels = load_arrays(args.dataset, args.split, args.data_dir)
+        chosen = select(labels, classes, args.per_class, test_per_class)
+    except (DataError, ValueError) as error:
+        parser.error(str(error).splitlines()[0])
+    write_folder(images, chosen, class_names, output)
+    names = ", ".join(folder_name(class_names[i]) for i in classes)
+    print(f"{output}: {len(classes)} classes ({names}), {args.per_class} training and {test_per_class} test images "
+          f"each, from {args.dataset}'s {args.split} split", file=sys.stdout)
+    return output
+
+
+if __name__ == "__main__":
+    main()
