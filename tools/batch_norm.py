@@ -34,24 +34,16 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import json
-import statistics
-import subprocess
 import sys
 
 import numpy as np
 
-from bench import common
-from bench.cli import FlagParser
 from bench.train_plan import torch_unavailable
+from tools.layer_timing import flag_parser, median_ms, parse, parse_shape, report, torch_child
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
 IMPLS = ("keras", "tfzoo", "tfzoo_ops", "tf_fused", "ghost", "ghost_ops", "torch")
 EPSILON = 1e-5
-
-
-def _median_ms(fn, repeats):
-    return round(1e3 * statistics.median(common.time_calls(fn, steps=repeats, warmup=3)), 3)
 
 
 def random_pair(shape):
@@ -138,33 +130,15 @@ def measure(impls, shapes, repeats, precision="fp32", ghost_batch_size=32):
         import keras
 
         keras.utils.set_random_seed(0)
-    return {impl: {s: _median_ms(tf_step(impl, parse_shape(s), precision, ghost_batch_size), repeats) for s in shapes}
+    return {impl: {s: median_ms(tf_step(impl, parse_shape(s), precision, ghost_batch_size), repeats) for s in shapes}
             for impl in impls if impl != "torch"}
 
 
-def parse_shape(text):
-    return tuple(int(part) for part in text.split("x"))
-
-
 def main(argv=None):
-    parser = FlagParser("python -m tools.batch_norm", __doc__.split("\n")[0])
-    parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
-    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxC")
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    layout = "NxHxWxC"
+    parser = flag_parser("python -m tools.batch_norm", __doc__.split("\n")[0], IMPLS, SHAPES, layout)
     parser.add_argument("--ghost_batch_size", type=int, default=32, help="ghost, ghost_ops: examples per ghost batch")
-    args = parser.parse_args(argv)
-    impls = [i.strip() for i in args.impl.split(",") if i.strip()]
-    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
-    for impl in impls:
-        if impl not in IMPLS:
-            parser.error(f"--impl: unknown {impl!r}; accepted: {', '.join(IMPLS)}")
-    for shape in shapes:
-        parts = shape.split("x")
-        if len(parts) != 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            parser.error(f"--shapes: {shape!r} is not NxHxWxC with positive integers")
-    if args.repeats < 1:
-        parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
+    args, impls, shapes = parse(parser, argv, IMPLS, layout)
     if any(i.startswith("ghost") for i in impls):
         bad = [s for s in shapes if args.ghost_batch_size < 1 or parse_shape(s)[0] % args.ghost_batch_size]
         if bad:
@@ -181,16 +155,11 @@ def main(argv=None):
         if len(impls) == 1:  # this is the torch process
             import torch
 
-            result["ms"]["torch"] = {s: _median_ms(torch_step(parse_shape(s), args.precision), args.repeats)
+            result["ms"]["torch"] = {s: median_ms(torch_step(parse_shape(s), args.precision), args.repeats)
                                      for s in shapes}
             result["torch_threads"] = torch.get_num_threads()
         else:  # a process of its own: TensorFlow's and PyTorch's thread pools never share one
-            child = subprocess.run([sys.executable, "-m", "tools.batch_norm", "--impl=torch", f"--shapes={args.shapes}",
-                                    f"--repeats={args.repeats}", f"--precision={args.precision}"], capture_output=True, text=True,
-                                   env=common.child_env(), check=False)
-            if child.returncode:
-                raise RuntimeError(f"the torch run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
-            result["ms"]["torch"] = json.loads(child.stdout.strip().splitlines()[-1])["ms"]["torch"]
+            result["ms"]["torch"] = torch_child("tools.batch_norm", shapes, args.repeats, args.precision)
     if "keras" in result["ms"]:
         result["over_keras"] = {impl: {s: round(result["ms"]["keras"][s] / ms, 3) for s, ms in by_shape.items()}
                                 for impl, by_shape in result["ms"].items() if impl != "keras"}
@@ -198,10 +167,7 @@ def main(argv=None):
         from tfzoo.training.determinism import onednn_enabled
 
         result["onednn"] = onednn_enabled()
-    for impl, by_shape in result["ms"].items():
-        print(f"{impl:9s} " + "  ".join(f"{s}: {by_shape[s]:7.2f} ms" for s in shapes))
-    print(json.dumps(result, sort_keys=True), flush=True)
-    return result
+    return report(result, shapes, width=9)
 
 
 if __name__ == "__main__":

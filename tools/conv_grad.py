@@ -29,24 +29,16 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
 
-import json
-import statistics
-import subprocess
-import sys
 
 import numpy as np
 
 from bench import common
-from bench.cli import FlagParser
 from bench.train_plan import torch_unavailable
+from tools.layer_timing import flag_parser, median_ms, parse, parse_shape, report, torch_child
 
 SHAPES = ("64x32x32x64x64", "64x16x16x128x128", "64x8x8x256x256", "64x32x32x16x64")  # WRN-16-4's 3x3 convs, batch 64
 IMPLS = ("tf_conv", "tf_patches", "tf_taps", "torch")
 KERNEL = 3
-
-
-def parse_shape(text):
-    return tuple(int(part) for part in text.split("x"))
 
 
 def random_pair(shape):
@@ -105,51 +97,20 @@ def torch_grad(shape, precision="fp32"):
     return grad
 
 
-def _median_ms(fn, repeats):
-    return round(1e3 * statistics.median(common.time_calls(fn, steps=repeats, warmup=3)), 3)
-
-
 def measure(impls, shapes, repeats, precision="fp32"):
     """``{impl: {shape: median ms}}`` for the TensorFlow implementations, in this process."""
     if any(impl != "torch" for impl in impls):
         from tfzoo.training.determinism import make_deterministic
 
         make_deterministic()
-    return {impl: {s: _median_ms(tf_grad(impl, parse_shape(s), precision), repeats) for s in shapes}
+    return {impl: {s: median_ms(tf_grad(impl, parse_shape(s), precision), repeats) for s in shapes}
             for impl in impls if impl != "torch"}
 
 
-def _torch_ms(shapes, repeats, precision, here):
-    """PyTorch's figures: measured ``here`` in the torch-only process (``--impl=torch``), else by one such process
-    of their own (TensorFlow's and PyTorch's thread pools never share a process)."""
-    if here:
-        return {s: _median_ms(torch_grad(parse_shape(s), precision), repeats) for s in shapes}
-    child = subprocess.run([sys.executable, "-m", "tools.conv_grad", "--impl=torch", f"--shapes={','.join(shapes)}",
-                            f"--repeats={repeats}", f"--precision={precision}"], capture_output=True, text=True,
-                           env=common.child_env(), check=False)
-    if child.returncode:
-        raise RuntimeError(f"the torch run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
-    return json.loads(child.stdout.strip().splitlines()[-1])["ms"]["torch"]
-
-
 def main(argv=None):
-    parser = FlagParser("python -m tools.conv_grad", __doc__.split("\n")[0])
-    parser.add_argument("--impl", default=",".join(IMPLS), help=f"comma-separated, of {', '.join(IMPLS)}")
-    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated NxHxWxCxO")
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
-    args = parser.parse_args(argv)
-    impls = [i.strip() for i in args.impl.split(",") if i.strip()]
-    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
-    for impl in impls:
-        if impl not in IMPLS:
-            parser.error(f"--impl: unknown {impl!r}; accepted: {', '.join(IMPLS)}")
-    for shape in shapes:
-        parts = shape.split("x")
-        if len(parts) != 5 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            parser.error(f"--shapes: {shape!r} is not NxHxWxCxO with positive integers")
-    if args.repeats < 1:
-        parser.error(f"--repeats must be >= 1. Received: {args.repeats}")
+    layout = "NxHxWxCxO"
+    parser = flag_parser("python -m tools.conv_grad", __doc__.split("\n")[0], IMPLS, SHAPES, layout)
+    args, impls, shapes = parse(parser, argv, IMPLS, layout)
     missing = torch_unavailable() if "torch" in impls else None
     if missing and impls == ["torch"]:
         parser.error(f"--impl=torch: {missing}")
@@ -158,14 +119,13 @@ def main(argv=None):
     if missing:
         result["torch_skipped"] = missing
     elif "torch" in impls:
-        result["ms"]["torch"] = _torch_ms(shapes, args.repeats, args.precision, here=impls == ["torch"])
+        result["ms"]["torch"] = ({s: median_ms(torch_grad(parse_shape(s), args.precision), args.repeats) for s in shapes}
+                                 if impls == ["torch"]  # this is the torch process
+                                 else torch_child("tools.conv_grad", shapes, args.repeats, args.precision))
     if "tf_conv" in result["ms"]:
         result["time_vs_tf_conv"] = {impl: {s: round(ms / result["ms"]["tf_conv"][s], 3) for s, ms in by_shape.items()}
                                   for impl, by_shape in result["ms"].items() if impl != "tf_conv"}
-    for impl, by_shape in result["ms"].items():
-        print(f"{impl:10s} " + "  ".join(f"{s}: {by_shape[s]:7.2f} ms" for s in shapes))
-    print(json.dumps(result, sort_keys=True), flush=True)
-    return result
+    return report(result, shapes, width=10)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tools import conv_grad
+from tools import conv_grad, layer_timing
 
 SHAPE = (2, 5, 4, 3, 6)  # N, H, W, C, O: odd and even sizes, so a wrong padding or tap order shows
 
@@ -60,13 +60,13 @@ def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):
 def test_torch_figures_come_from_one_child_process(monkeypatch):
     pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
     calls = []
-    run = conv_grad.subprocess.run
+    run = layer_timing.subprocess.run
 
     def counted(argv, **kwargs):
         calls.append(argv)
         return run(argv, **kwargs)
 
-    monkeypatch.setattr(conv_grad.subprocess, "run", counted)
+    monkeypatch.setattr(layer_timing.subprocess, "run", counted)
     result = conv_grad.main(["--impl=tf_conv,torch", "--shapes=2x4x4x8x8", "--repeats=1"])
     assert len(calls) == 1 and "--impl=torch" in calls[0]  # the child measures, it does not spawn again
     assert set(result["ms"]) == {"tf_conv", "torch"} and result["ms"]["torch"]["2x4x4x8x8"] > 0
