@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.cli_cases import assert_one_error, run_cases
-from tfzoo.analysis.runs import RunError, plot_comparison, read_run, summary_table
+from tfzoo.analysis.runs import RunError, line_styles, plot_comparison, read_run, summary_table
 from tfzoo.training.outputs import write_history
 
 
@@ -47,6 +47,19 @@ def test_comparison_figure_is_a_png(runs, tmp_path):
     data = (tmp_path / "cmp.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_every_run_has_its_own_line_beyond_ten_runs(runs, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures, close = [], plt.close
+    monkeypatch.setattr(plt, "close", lambda fig: (figures.append(fig), close(fig)))
+    many = [read_run(runs[1], label=f"run {i}") for i in range(12)]
+    plot_comparison(many, tmp_path / "many.png")
+    lines = figures[0].axes[1].lines
+    looks = {(line.get_color(), line.get_linestyle()) for line in lines}
+    assert len(lines) == 12 and len(looks) == 12  # with colours alone, runs 1 and 11 would look the same
+    assert [s["linestyle"] for s in line_styles(12)] == ["-"] * 10 + ["--"] * 2
 
 
 def test_bad_runs_are_one_line_errors(tmp_path):

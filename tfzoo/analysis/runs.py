@@ -93,6 +93,13 @@ def summary_table(runs):
     return "\n".join(lines)
 
 
+def line_styles(count):
+    """A distinct colour and line style per run: matplotlib's ten default colours, solid for the first ten runs,
+    then dashed, dotted and dash-dotted (with only colours, the eleventh run would take the first one's line)."""
+    dashes = ("-", "--", ":", "-.")
+    return [{"color": f"C{i % 10}", "linestyle": dashes[(i // 10) % len(dashes)]} for i in range(count)]
+
+
 def plot_comparison(runs, path, title=""):
     """Training loss (augmented, with L2) and test accuracy by epoch, every run on the same axes, as a PNG
     written atomically. The accuracy axis starts at the lowest accuracy of the runs' second halves, so the
@@ -106,11 +113,11 @@ def plot_comparison(runs, path, title=""):
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     late = []
-    for run in runs:
+    for run, style in zip(runs, line_styles(len(runs))):
         epochs = [row["epoch"] for row in run.history]
-        left.plot(epochs, [row.get("loss", float("nan")) for row in run.history], label=run.label)
+        left.plot(epochs, [row.get("loss", float("nan")) for row in run.history], label=run.label, **style)
         accuracy = [row.get("val_accuracy", float("nan")) for row in run.history]
-        right.plot(epochs, accuracy, label=run.label)
+        right.plot(epochs, accuracy, label=run.label, **style)
         late += [a for a in accuracy[len(accuracy) // 2:] if a == a]
     left.set(xlabel="epoch", ylabel="loss", title="training loss (augmented, with L2)", yscale="log")
     right.set(xlabel="epoch", ylabel="accuracy", title="test accuracy")
