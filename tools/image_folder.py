@@ -17,6 +17,11 @@ and renamed into place when complete: a failed or interrupted run leaves nothing
 ``--output`` is an error, never overwritten.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import os
 import re
 import shutil
