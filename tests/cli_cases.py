@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 _SCRIPT = r"""
@@ -55,3 +57,12 @@ def assert_one_error(result, message):
     assert result.returncode == 2, result.stderr[-2000:]
     errors = error_lines(result)
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+
+
+def assert_main_refuses(main, argv, capsys, message):
+    """The same contract for a tool's ``main(argv)`` called in this process: ``SystemExit(2)``, and its last
+    stderr line an ``error:`` line that contains ``message``."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and error.startswith("error: ") and message in error, error

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tests.cli_cases import assert_main_refuses
 from tools import batch_norm
 
 SHAPE = (8, 4, 4, 8)
@@ -43,10 +44,7 @@ def test_timings_and_ratios(capsys):
                                          (["--impl=ghost", "--shapes=6x2x2x4", "--ghost_batch_size=4"],
                                           "--ghost_batch_size=4 does not divide the batch of 6x2x2x4")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        batch_norm.main(argv)
-    error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert exit_info.value.code == 2 and error.startswith("error: ") and named in error
+    assert_main_refuses(batch_norm.main, argv, capsys, named)
 
 
 def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tests.cli_cases import assert_main_refuses
 from tools import conv_grad, layer_timing
 
 SHAPE = (2, 5, 4, 3, 6)  # N, H, W, C, O: odd and even sizes, so a wrong padding or tap order shows
@@ -42,10 +43,7 @@ def test_timings_ratios_and_cpu(capsys):
                                          (["--shapes=64x0x32x8x8"], "'64x0x32x8x8'"), (["--repeats=0"], "Received: 0"),
                                          (["--precision=fp16"], "--precision=fp16")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        conv_grad.main(argv)
-    error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert exit_info.value.code == 2 and error.startswith("error: ") and named in error
+    assert_main_refuses(conv_grad.main, argv, capsys, named)
 
 
 def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):

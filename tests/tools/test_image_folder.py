@@ -4,6 +4,7 @@ reads back pixel for pixel; bad flags are one error line; a failed write leaves 
 import numpy as np
 import pytest
 
+from tests.cli_cases import assert_main_refuses
 from tfzoo.data import load_arrays
 from tfzoo.data.folder import folder_spec, load_folder
 from tools import image_folder
@@ -57,10 +58,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     (["--classes=0,1", "--dataset=folder"], "--dataset=folder"), (["--classes=0,1", "--dataset=nope"], "'nope'"),
     (["--classes=0,1", "--split=val"], "--split=val")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        image_folder.main([*argv, f"--output={tmp_path / 'task'}"])
-    error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert exit_info.value.code == 2 and error.startswith("error: ") and named in error
+    assert_main_refuses(image_folder.main, [*argv, f"--output={tmp_path / 'task'}"], capsys, named)
     assert list(tmp_path.iterdir()) == []
 
 
