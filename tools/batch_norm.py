@@ -38,8 +38,7 @@ import sys
 
 import numpy as np
 
-from bench.train_plan import torch_unavailable
-from tools.layer_timing import flag_parser, median_ms, parse, parse_shape, report, torch_child
+from tools.layer_timing import add_torch, flag_parser, median_ms, parse, parse_shape, report
 
 SHAPES = ("64x32x32x64", "64x16x16x128", "64x8x8x256")  # WRN-16-4's three stages at batch 64 (NHWC)
 IMPLS = ("keras", "tfzoo", "tfzoo_ops", "tf_fused", "ghost", "ghost_ops", "torch")
@@ -146,20 +145,7 @@ def main(argv=None):
                          "accepted: a divisor of every shape's N")
     result = {"ms": measure(impls, shapes, args.repeats, args.precision, args.ghost_batch_size),
               "repeats": args.repeats, "precision": args.precision, "ghost_batch_size": args.ghost_batch_size}
-    missing = torch_unavailable() if "torch" in impls else None
-    if missing:
-        result["torch_skipped"] = missing
-        if len(impls) == 1:
-            parser.error(f"--impl=torch: {missing}")
-    elif "torch" in impls:
-        if len(impls) == 1:  # this is the torch process
-            import torch
-
-            result["ms"]["torch"] = {s: median_ms(torch_step(parse_shape(s), args.precision), args.repeats)
-                                     for s in shapes}
-            result["torch_threads"] = torch.get_num_threads()
-        else:  # a process of its own: TensorFlow's and PyTorch's thread pools never share one
-            result["ms"]["torch"] = torch_child("tools.batch_norm", shapes, args.repeats, args.precision)
+    add_torch(result, parser, "tools.batch_norm", impls, shapes, args, torch_step)
     if "keras" in result["ms"]:
         result["over_keras"] = {impl: {s: round(result["ms"]["keras"][s] / ms, 3) for s, ms in by_shape.items()}
                                 for impl, by_shape in result["ms"].items() if impl != "keras"}

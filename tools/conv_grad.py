@@ -33,8 +33,7 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 import numpy as np
 
 from bench import common
-from bench.train_plan import torch_unavailable
-from tools.layer_timing import flag_parser, median_ms, parse, parse_shape, report, torch_child
+from tools.layer_timing import add_torch, flag_parser, median_ms, parse, parse_shape, report
 
 SHAPES = ("64x32x32x64x64", "64x16x16x128x128", "64x8x8x256x256", "64x32x32x16x64")  # WRN-16-4's 3x3 convs, batch 64
 IMPLS = ("tf_conv", "tf_patches", "tf_taps", "torch")
@@ -111,17 +110,9 @@ def main(argv=None):
     layout = "NxHxWxCxO"
     parser = flag_parser("python -m tools.conv_grad", __doc__.split("\n")[0], IMPLS, SHAPES, layout)
     args, impls, shapes = parse(parser, argv, IMPLS, layout)
-    missing = torch_unavailable() if "torch" in impls else None
-    if missing and impls == ["torch"]:
-        parser.error(f"--impl=torch: {missing}")
     result = {"ms": measure(impls, shapes, args.repeats, args.precision), "repeats": args.repeats,
               "precision": args.precision, "cpu": common.cpu_info()}
-    if missing:
-        result["torch_skipped"] = missing
-    elif "torch" in impls:
-        result["ms"]["torch"] = ({s: median_ms(torch_grad(parse_shape(s), args.precision), args.repeats) for s in shapes}
-                                 if impls == ["torch"]  # this is the torch process
-                                 else torch_child("tools.conv_grad", shapes, args.repeats, args.precision))
+    add_torch(result, parser, "tools.conv_grad", impls, shapes, args, torch_grad)
     if "tf_conv" in result["ms"]:
         result["time_vs_tf_conv"] = {impl: {s: round(ms / result["ms"]["tf_conv"][s], 3) for s, ms in by_shape.items()}
                                   for impl, by_shape in result["ms"].items() if impl != "tf_conv"}

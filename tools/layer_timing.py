@@ -13,6 +13,7 @@ import sys
 
 from bench import common
 from bench.cli import FlagParser
+from bench.train_plan import torch_unavailable
 
 
 def median_ms(fn, repeats):
@@ -61,6 +62,27 @@ def torch_child(module, shapes, repeats, precision, *extra):
     if child.returncode:
         raise RuntimeError(f"the torch run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])["ms"]["torch"]
+
+
+def add_torch(result, parser, module, impls, shapes, args, torch_call):
+    """PyTorch's figures, ``result["ms"]["torch"]``, when ``--impl`` names ``torch``: measured here with
+    ``torch_call(shape, precision)`` (a call to time) in the torch-only process (``--impl=torch``, which also records
+    PyTorch's thread count), else by ``python -m MODULE --impl=torch`` in a process of its own. Without PyTorch:
+    ``result["torch_skipped"]`` says why, or, when torch is all that was asked for, ``parser.error``."""
+    if "torch" not in impls:
+        return
+    missing = torch_unavailable()
+    if missing:
+        if impls == ["torch"]:
+            parser.error(f"--impl=torch: {missing}")
+        result["torch_skipped"] = missing
+    elif impls == ["torch"]:
+        import torch
+
+        result["ms"]["torch"] = {s: median_ms(torch_call(parse_shape(s), args.precision), args.repeats) for s in shapes}
+        result["torch_threads"] = torch.get_num_threads()
+    else:
+        result["ms"]["torch"] = torch_child(module, shapes, args.repeats, args.precision)
 
 
 def report(result, shapes, width):

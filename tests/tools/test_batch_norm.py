@@ -45,12 +45,3 @@ def test_timings_and_ratios(capsys):
                                           "--ghost_batch_size=4 does not divide the batch of 6x2x2x4")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
     assert_main_refuses(batch_norm.main, argv, capsys, named)
-
-
-def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):
-    monkeypatch.setattr(batch_norm, "torch_unavailable", lambda: "torch is not installed")
-    result = batch_norm.main(["--impl=keras,torch", "--shapes=8x2x2x16", "--repeats=1"])
-    assert set(result["ms"]) == {"keras"} and result["torch_skipped"] == "torch is not installed"
-    with pytest.raises(SystemExit) as exit_info:
-        batch_norm.main(["--impl=torch", "--shapes=8x2x2x16"])
-    assert exit_info.value.code == 2 and "torch is not installed" in capsys.readouterr().err

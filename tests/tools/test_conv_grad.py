@@ -46,15 +46,6 @@ def test_bad_flags_exit_2_naming_the_value(argv, named, capsys):
     assert_main_refuses(conv_grad.main, argv, capsys, named)
 
 
-def test_without_torch_the_tensorflow_figures_still_come(monkeypatch, capsys):
-    monkeypatch.setattr(conv_grad, "torch_unavailable", lambda: "torch is not installed")
-    result = conv_grad.main(["--impl=tf_conv,torch", "--shapes=2x2x2x4x4", "--repeats=1"])
-    assert set(result["ms"]) == {"tf_conv"} and result["torch_skipped"] == "torch is not installed"
-    with pytest.raises(SystemExit) as exit_info:
-        conv_grad.main(["--impl=torch", "--shapes=2x2x2x4x4"])
-    assert exit_info.value.code == 2 and "torch is not installed" in capsys.readouterr().err
-
-
 def test_torch_figures_come_from_one_child_process(monkeypatch):
     pytest.importorskip("torch", reason="torch is not installed (pip install torch)")
     calls = []
