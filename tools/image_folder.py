@@ -25,7 +25,6 @@ if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the 
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,7 @@ def main(argv=None):
     parser.add_argument("--test_per_class", type=int, default=None, help="test images per class (default: --per_class)")
     parser.add_argument("--output", required=True, help="the folder to write; must not exist")
     args = parser.parse_args(argv)
-    from tfzoo.data import DataError, get_spec, load_arrays
+    from tfzoo.data import DataError, load_arrays
     from tfzoo.data.sources import load_class_names
 
     test_per_class = args.per_class if args.test_per_class is None else args.test_per_class
@@ -114,7 +113,6 @@ def main(argv=None):
     try:
         if args.dataset == "folder" or args.dataset.startswith("tfds:"):
             raise DataError(f"--dataset={args.dataset}: accepted: a built-in data set such as fashion_mnist or cifar10")
-        get_spec(args.dataset)
         class_names = load_class_names(args.dataset, args.data_dir)
         classes = pick_classes(args.classes, class_names)
         images, labels = load_arrays(args.dataset, args.split, args.data_dir)
@@ -124,7 +122,7 @@ def main(argv=None):
     write_folder(images, chosen, class_names, output)
     names = ", ".join(folder_name(class_names[i]) for i in classes)
     print(f"{output}: {len(classes)} classes ({names}), {args.per_class} training and {test_per_class} test images "
-          f"each, from {args.dataset}'s {args.split} split", file=sys.stdout)
+          f"each, from {args.dataset}'s {args.split} split")
     return output
 
 
