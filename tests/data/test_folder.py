@@ -54,6 +54,14 @@ def test_classes_shape_and_statistics_come_from_the_images(shoes):
     assert test_images.shape == (5, 28, 28, 1) and len(test_labels) == 5
 
 
+def test_the_first_examples_of_a_folder_hold_every_class(shoes):
+    # Files are listed round-robin over the classes, so --max_train_examples=N keeps every class in
+    # proportion (listed class by class, the first 12 would all be ankle boots).
+    root, _ = shoes
+    _, labels = load_arrays("folder", "train", root, max_examples=9)
+    assert labels.tolist() == [0, 1, 2] * 3
+
+
 def test_mixed_sizes_and_colour_are_resized_to_the_common_size(tmp_path):
     rng = np.random.RandomState(0)
     for i in range(3):
@@ -64,7 +72,7 @@ def test_mixed_sizes_and_colour_are_resized_to_the_common_size(tmp_path):
     spec = get_spec("folder", tmp_path)
     assert spec.image_shape == (20, 24, 3) and len(spec.mean) == 3
     images, labels = load_arrays("folder", "train", tmp_path)
-    assert images.shape == (7, 20, 24, 3) and labels.tolist() == [0, 0, 0, 1, 1, 1, 1]
+    assert images.shape == (7, 20, 24, 3) and labels.tolist() == [0, 1, 0, 1, 0, 1, 1]  # classes interleaved
     gray = images[labels == 1][0]
     np.testing.assert_array_equal(gray[..., 0], gray[..., 2])  # grayscale repeated over RGB
     assert load_arrays("folder", "test", tmp_path)[0].shape == (1, 20, 24, 3)

@@ -16,7 +16,8 @@ if [[ "$1" == "-c" ]]; then echo 0.0625; fi   # best_lr reading a search's summa
 def _zoo(tmp_path, *schemes, **env_vars):
     """Runs a copy of the script in ``tmp_path`` (it cds to its repository root); returns (result, calls)."""
     (tmp_path / "configs" / "zoo").mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "configs" / "zoo" / "fashion_mnist.sh", tmp_path / "configs" / "zoo")
+    for name in ("fashion_mnist.sh", "zoo_lib.sh"):
+        shutil.copy(REPO / "configs" / "zoo" / name, tmp_path / "configs" / "zoo")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "python").write_text(RECORDER)

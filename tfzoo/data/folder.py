@@ -93,7 +93,7 @@ def _read(root, listing):
         raise DataError(f"{root}/test has classes that train/ lacks: {', '.join(unknown)}")
     if not by_split["test"]:
         raise DataError(f"{root}/test holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
-    decoded = {split: [(_decode(p), classes.index(name)) for name in sorted(files) for p in files[name]]
+    decoded = {split: [(_decode(p), classes.index(name)) for name, p in interleave(files)]
                for split, files in by_split.items()}
     channels = 1 if all(image.shape[-1] == 1 for image, _ in decoded["train"]) else 3
     sizes = collections.Counter(image.shape[:2] for image, _ in decoded["train"])
@@ -105,6 +105,15 @@ def _read(root, listing):
         mean=tuple(round(float(v), 3) for v in pixels.mean(0)),
         std=tuple(round(max(float(v), 1e-3), 3) for v in pixels.std(0)), flip=True, tfds_name="")
     return spec, arrays
+
+
+def interleave(files):
+    """[(class name, path)] of {class name: [paths]}, round-robin over the sorted classes: the first
+    file of every class, then the second, ... So the first N files of a split (``--max_train_examples``)
+    hold every class in proportion instead of the first classes only."""
+    names = sorted(files)
+    longest = max((len(files[name]) for name in names), default=0)
+    return [(name, files[name][i]) for i in range(longest) for name in names if i < len(files[name])]
 
 
 def _decode(path):
