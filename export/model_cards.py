@@ -2,8 +2,8 @@
 
     python -m export.model_cards          # rewrites the generated parts of docs/pretrained.md and README.md
 
-Prints whether the file changed. The cards are ``tfzoo.model_cards.model_card`` of each entry of
-``tfzoo/pretrained_entries.py``; a test fails while docs/pretrained.md disagrees with the registry.
+Prints whether the file changed. The cards are ``tfzoo.pretrained.cards.model_card`` of each entry of
+``tfzoo/pretrained/zoo.py``; a test fails while docs/pretrained.md disagrees with the registry.
 """
 
 from absl import flags
@@ -16,7 +16,7 @@ flags.DEFINE_string("readme", "README.md", "The Markdown file whose pretrained t
 
 
 def main(argv):
-    from tfzoo.model_cards import update_cards, update_readme_table
+    from tfzoo.pretrained.cards import update_cards, update_readme_table
 
     if len(argv) > 1:
         cli.fail(f"unexpected arguments {argv[1:]}; every option is a --flag")

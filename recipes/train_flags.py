@@ -76,17 +76,21 @@ def config_from_flags(model, **overrides):
 
 
 def pretrained_defaults():
-    """For ``--init_from=NAME`` of a pretrained entry: (its model name, its normalization, init
-    and model options for each of those flags not given on the command line); else (None, {})."""
-    if FLAGS.init_from is None:
-        return None, {}
+    """For ``--init_from`` naming a pretrained entry or a preset folder: (its model name, its value of each model
+    option that is also a flag not given on the command line: normalization, init, dropout, ...); else (None, {}).
+    The classes, input shape and normalization come from the data set trained on, the ghost batch from the flags."""
     from tfzoo import pretrained
 
-    entry = pretrained.REGISTRY.get(FLAGS.init_from)
-    if entry is None:
+    if FLAGS.init_from is None or not (FLAGS.init_from in pretrained.REGISTRY or
+                                       pretrained.presets.is_preset(FLAGS.init_from)):
         return None, {}
-    values = {"normalization": entry.normalization, "init": entry.init, **dict(entry.model_options)}
-    return entry.model, {k: v for k, v in values.items() if k in FLAGS and not FLAGS[k].present}
+    try:
+        model, options = pretrained.preset_architecture(FLAGS.init_from)
+    except pretrained.PretrainedError as error:
+        fail(error)
+    data_fields = ("num_classes", "input_shape", "input_normalization", "include_top", "pooling", "ghost_batch_size")
+    values = {k: v for k, v in options.as_dict().items() if k not in data_fields}
+    return model, {k: v for k, v in values.items() if k in FLAGS and not FLAGS[k].present}
 
 
 def check_or_exit(config, check_lock=True):

@@ -4,7 +4,8 @@ rewrites only its generated part."""
 import dataclasses
 
 from tests.conftest import REPO
-from tfzoo import model_cards, pretrained
+from tfzoo import pretrained
+from tfzoo.pretrained import cards as model_cards
 
 
 def _entries():
@@ -19,11 +20,12 @@ def test_docs_and_readme_hold_the_registry_cards_and_table():
 
 
 def test_a_card_says_what_the_entry_says():
-    entry = dataclasses.replace(_entries()[0], keras_weights=True, epochs=30, training_seconds=3000.0, precision="bf16",
+    entry = dataclasses.replace(_entries()[0], epochs=30, training_seconds=3000.0, precision="bf16",
                                 lr_selection="2^-3: best validation accuracy of a 5-rate search")
     card = model_cards.model_card(entry)
     for text in (entry.name, f"{100 * entry.test_accuracy:.2f} %", "30 epochs, bf16, 3,000 s (100 s per epoch)",
-                 entry.sha256, entry.license, "2^-3: best validation accuracy", "create_model(pretrained=...)",
+                 entry.sha256, entry.license, "2^-3: best validation accuracy", f'create_model(pretrained="{entry.name}")',
+                 "the official test split", f"{entry.size:,} bytes",
                  "--output_dir=runs/zoo/bn"):
         assert text in card, text
 

@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 
 import tfzoo
+from tests.pretrained_cases import SPEC, entry_and_source, registered  # noqa: F401  (fixtures)
 from tfzoo import pretrained
-from tfzoo.data import get_spec
-
-SPEC = get_spec("fashion_mnist")
 
 
 def _tar_gz(members):
@@ -26,41 +24,6 @@ def _tar_gz(members):
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
-
-
-def _trained_source(normalization, init):
-    """A tiny model of the entry's architecture whose weights (BN statistics included) are not
-    the initial ones: two SGD steps on real Fashion-MNIST images."""
-    from tfzoo.data import load_arrays, normalize
-
-    model = tfzoo.create_model("wrn-10-1", normalization=normalization, init=init, input_shape=(28, 28, 1))
-    images, labels = load_arrays("fashion_mnist", "train", max_examples=64)
-    x = np.asarray(normalize(images, SPEC))
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x, labels, batch_size=32, epochs=1, verbose=0)
-    return model
-
-
-@pytest.fixture(scope="module")
-def entry_and_source(tmp_path_factory):
-    """A registry entry (served from a temporary package folder) with the weights of a trained model."""
-    tmp = tmp_path_factory.mktemp("pretrained")
-    source = _trained_source("batch_norm", "standard")
-    source.save_weights(tmp / "model.weights.h5")
-    data = _tar_gz({"model.weights.h5": (tmp / "model.weights.h5").read_bytes()})
-    (tmp / "test.tar.gz").write_bytes(data)
-    entry = dataclasses.replace(
-        pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-wrn-10-1-bn", source="package:test.tar.gz",
-        sha256=hashlib.sha256(data).hexdigest(), size=len(data), model="wrn-10-1", keras_weights=True)
-    return entry, source, tmp
-
-
-@pytest.fixture
-def registered(entry_and_source, monkeypatch):
-    entry, source, tmp = entry_and_source
-    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
-    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp / filename)
-    return entry, source
 
 
 def _images(n=16):
@@ -128,46 +91,55 @@ def test_feature_extractor_without_pretrained_weights():
 
 def test_tampered_weights_are_refused_before_reading(registered, monkeypatch, tmp_path):
     entry, _ = registered
-    tampered = bytearray((pretrained._package_file("test.tar.gz")).read_bytes())
+    from tfzoo.pretrained import fetch
+
+    tampered = bytearray(fetch.package_file("test.tar.gz").read_bytes())
     tampered[len(tampered) // 2] ^= 1
     (tmp_path / "test.tar.gz").write_bytes(bytes(tampered))
-    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp_path / filename)
+    monkeypatch.setattr(fetch, "package_file", lambda filename: tmp_path / filename)
+
+    def never(*args, **kwargs):
+        raise AssertionError("unverified bytes were unpacked")
+
+    monkeypatch.setattr("tfzoo.pretrained.presets.unpack_preset", never)
     with pytest.raises(pretrained.PretrainedError, match="sha256"):
         tfzoo.create_model(pretrained=entry.name)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(pretrained="no-such-model"), "unknown pretrained model 'no-such-model'"),
+    (dict(pretrained="no-such-model"), "pretrained='no-such-model' is neither a pretrained model"),
     (dict(pretrained="test-wrn-10-1-bn", normalization="none"), "takes only num_classes, include_top and pooling"),
     (dict(name="wrn-16-4", pretrained="test-wrn-10-1-bn"), "is a wrn-10-1"),
-    (dict(pretrained="test-savedmodel-only"), "ships a SavedModel only"),
     (dict(pretrained="test-wrn-10-1-bn", include_top=True, pooling="avg"), "pooling applies with include_top=False"),
     (dict(pretrained="test-wrn-10-1-bn", num_classes=1), "num_classes must be an integer >= 2"),
 ])
 def test_bad_arguments_raise_one_line_value_errors(registered, monkeypatch, kwargs, message):
     entry, _ = registered
-    monkeypatch.setitem(pretrained.REGISTRY, "test-savedmodel-only",
-                        dataclasses.replace(entry, name="test-savedmodel-only", keras_weights=False))
     with pytest.raises(ValueError, match=message) as raised:
         tfzoo.create_model(**kwargs)
     assert "\n" not in str(raised.value)
 
 
-def test_a_damaged_member_is_a_pretrained_error(registered, monkeypatch, tmp_path):
+@pytest.mark.parametrize("members, message", [
+    ({"config.json": b"{}"}, "archive of bad has no model.weights.h5"),
+    ({"model.weights.h5": b"x"}, "archive of bad has no config.json"),
+    ("bytes", "archive of bad cannot be read"),
+])
+def test_a_damaged_archive_is_a_pretrained_error(registered, monkeypatch, tmp_path, members, message):
     entry, _ = registered
-    data = _tar_gz({"model.weights.h5": b"not an hdf5 file"})
+    data = b"not a tar.gz" if members == "bytes" else _tar_gz(members)
     (tmp_path / "bad.tar.gz").write_bytes(data)
     bad = dataclasses.replace(entry, name="bad", source="package:bad.tar.gz", sha256=hashlib.sha256(data).hexdigest())
     monkeypatch.setitem(pretrained.REGISTRY, "bad", bad)
-    monkeypatch.setattr(pretrained, "_package_file", lambda filename: tmp_path / filename)
-    with pytest.raises(pretrained.PretrainedError, match="model.weights.h5 of bad"):
+    monkeypatch.setattr("tfzoo.pretrained.fetch.package_file", lambda filename: tmp_path / filename)
+    with pytest.raises(pretrained.PretrainedError, match=message) as raised:
         tfzoo.create_model(pretrained="bad")
+    assert "\n" not in str(raised.value)
 
 
 @pytest.fixture(scope="module")
-def packed_run(tmp_path_factory):
-    """A real bf16 recipe run (tiny), packed by ``tfzoo.packing.pack_run`` into a registry entry."""
-    from tfzoo.packing import pack_run
+def finished_run(tmp_path_factory):
+    """A real (tiny) bf16 recipe run."""
     from tfzoo.training import TrainConfig, train
 
     tmp = tmp_path_factory.mktemp("packed")
@@ -175,64 +147,52 @@ def packed_run(tmp_path_factory):
                          batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
                          output_dir=str(tmp / "run"))
     train(config, verbose=0)
-    digest, size = pack_run(tmp / "run", tmp / "pkg" / "run.tar.gz")
-    entry = dataclasses.replace(
-        pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-packed", source="package:run.tar.gz",
-        sha256=digest, size=size, model="wrn-10-1", keras_weights=True)
-    return entry, tmp / "pkg"
+    return tmp / "run"
 
 
-def test_packed_run_loads_in_keras_and_serves_the_same_probabilities(packed_run, monkeypatch):
-    entry, folder = packed_run
-    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
-    monkeypatch.setattr(pretrained, "_package_file", lambda filename: folder / filename)
-    model = tfzoo.create_model(pretrained=entry.name)
-    assert model.dtype_policy.name == "float32"  # trained in bf16, served and loaded in float32
-    images = _images(64)
-    serving = pretrained.load(entry.name).signatures["serving_default"]
-    import tensorflow as tf
-
-    served = serving(images=tf.constant(images))["probabilities"].numpy()
-    ours = keras.ops.convert_to_numpy(keras.ops.softmax(model(images)))
-    np.testing.assert_allclose(ours, served, atol=1e-4)
-    assert np.abs(ours - served).max() < 1e-5
-
-
-def test_archive_cli_evaluates_before_it_writes(packed_run, monkeypatch, tmp_path):
+def test_archive_cli_evaluates_before_it_writes(finished_run, monkeypatch, tmp_path):
     """``python -m export.archive --run=... --evaluate``: the sha256 of the file written, the test accuracy of the
-    packed SavedModel (what the Keras model built from the archive scores), and nothing written when a step fails."""
+    preset's Keras model, the SavedModel built from the archive serving what Keras computes, and nothing written when
+    a step fails."""
     import json
     import shutil
+
+    import tensorflow as tf
 
     from tests.cli_cases import assert_one_error, run_cases
     from tfzoo.data import load_arrays
 
-    entry, folder = packed_run
-    run = folder.parent / "run"
+    run = finished_run
     broken = tmp_path / "broken_run"  # packs (its spec is in results.json), but its test data is nowhere
     shutil.copytree(run, broken)
     config = json.loads((broken / "config.json").read_text())
     (broken / "config.json").write_text(json.dumps({**config, "dataset": "folder", "data_dir": str(tmp_path / "none")}))
-    good, no_data, no_run = run_cases("export.archive", [
+    good, no_data, both = run_cases("export.archive", [
         [f"--run={run}", f"--output={tmp_path / 'good.tar.gz'}", "--evaluate"],
         [f"--run={broken}", f"--output={tmp_path / 'no_data.tar.gz'}", "--evaluate"],
-        [f"--saved_model={tmp_path}", f"--output={tmp_path / 'no_run.tar.gz'}", "--evaluate"],
+        [f"--run={run}", f"--preset={tmp_path}", f"--output={tmp_path / 'both.tar.gz'}"],
     ])
     assert good.returncode == 0, good.stderr[-2000:]
     data = (tmp_path / "good.tar.gz").read_bytes()
     assert f"sha256 {hashlib.sha256(data).hexdigest()}, {len(data)} bytes" in good.stdout  # the file written
     printed = float(good.stdout.split("test accuracy ")[1].split()[0])
-
-    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
-    monkeypatch.setattr(pretrained, "_package_file", lambda filename: folder / filename)
-    images, labels = load_arrays("fashion_mnist", "test")
-    predicted = np.argmax(tfzoo.create_model(pretrained=entry.name).predict(images, batch_size=1000, verbose=0), -1)
-    keras_accuracy = float(np.mean(predicted == labels))
-    assert keras_accuracy > 0.12 and abs(printed - keras_accuracy) <= 2e-4  # rounding to 4 digits, a near-tie at most
-
     assert_one_error(no_data, "folder")
-    assert_one_error(no_run, "--evaluate needs --run")
+    assert_one_error(both, "exactly one of --run=RUN_DIR and --preset=DIR")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_run", "good.tar.gz"]
+
+    entry = dataclasses.replace(pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-packed",
+                                source="package:good.tar.gz", sha256=hashlib.sha256(data).hexdigest(),
+                                size=len(data), model="wrn-10-1")
+    monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
+    monkeypatch.setattr("tfzoo.pretrained.fetch.package_file", lambda filename: tmp_path / filename)
+    images, labels = load_arrays("fashion_mnist", "test")
+    model = tfzoo.create_model(pretrained=entry.name)
+    assert model.dtype_policy.name == "float32"  # trained in bf16, loaded in float32
+    logits = model.predict(images, batch_size=1000, verbose=0)
+    assert float(np.mean(np.argmax(logits, -1) == labels)) == pytest.approx(printed, abs=5e-5)  # printed to 4 digits
+    served = pretrained.load(entry.name, cache_dir=tmp_path / "cache").signatures["serving_default"](
+        images=tf.constant(images[:64]))["probabilities"].numpy()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(keras.ops.softmax(logits[:64])), served, atol=1e-5)
 
 
 _CHILD = """

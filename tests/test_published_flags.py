@@ -87,20 +87,20 @@ def test_a_differing_flag_is_found(recipe_flags):
 
 
 def test_the_zoo_command_of_ghost_batch_norm_trains_in_one_step_of_128(recipe_flags):
-    from tfzoo.pretrained_entries import _zoo_entry
+    from tfzoo.pretrained.zoo import _zoo_entry
 
     entry = _zoo_entry("gbn", "ghost_batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0", sha256="0" * 64,
-                       size=1, test_accuracy=0.95, training_seconds=1.0, load="alone")
+                       size=1, test_accuracy=0.95, training_seconds=1.0)
     card = _values(_pairs(shlex.split(entry.command.split("&&")[0].strip()[len(RECIPE):])), recipe_flags)
     assert (card["ghost_batch_size"], card["batch_size"], card["accumulate_ghost_batches"]) == (64, 128, False)
     assert card["output_dir"] == "runs/zoo/gbn" and card["lr"] == 0.125
 
 
 def test_a_zoo_entry_at_batch_64_names_its_own_run_folder_and_batch(recipe_flags):
-    from tfzoo.pretrained_entries import _zoo_entry
+    from tfzoo.pretrained.zoo import _zoo_entry
 
     entry = _zoo_entry("zeroinit", "none", "zeroinit", lr_exponent=-5, grid="2^-6..2^-2", sha256="0" * 64, size=1,
-                       test_accuracy=0.95, training_seconds=1.0, load="alone", batch_size=64)
+                       test_accuracy=0.95, training_seconds=1.0, batch_size=64)
     recipe, archive = entry.command.split("&&")
     card = _values(_pairs(shlex.split(recipe.strip()[len(RECIPE):])), recipe_flags)
     assert (card["batch_size"], card["ghost_batch_size"], card["lr"]) == (64, 64, 2.0 ** -5)

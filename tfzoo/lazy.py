@@ -6,11 +6,12 @@ import importlib
 
 def lazy_exports(package, exports):
     """``(__getattr__, __dir__)`` for ``package``: ``exports`` maps each exported name to the submodule that defines
-    it, imported when the name is first read."""
+    it, imported when the name is first read (a full ``tfzoo.`` path names a module elsewhere in tfzoo)."""
 
     def __getattr__(name):
         if name in exports:
-            return getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+            module = exports[name] if exports[name].startswith("tfzoo.") else f"{package}.{exports[name]}"
+            return getattr(importlib.import_module(module), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__():

@@ -1,25 +1,26 @@
-"""Pack a training run into a pretrained archive: its Keras weights and a float32 SavedModel.
+"""A finished training run -> a preset folder (``tfzoo.save_preset``'s format), and the zoo's archive of one.
 
-    digest, size = pack_run("runs/zoo/bn", "tfzoo/pretrained_models/NAME.tar.gz")
+    preset_from_run("runs/zoo/bn", "presets/my-bn")          # config.json, model.weights.h5, metadata.json
+    tfzoo.create_model(pretrained="presets/my-bn")             # 0..255 pixels in, logits out
 
-The archive holds ``model.weights.h5`` (what ``create_model(pretrained=...)`` loads) and
-``saved_model/`` (what serving loads), both from the run's ``model.keras``. The SavedModel is
-exported from a float32 build of the architecture carrying the trained weights, so a model
-trained in mixed precision serves, and is loaded by ``create_model``, in float32 alike.
-Archives are reproducible in their layout: sorted members owned by 0:0 with mtime 0 and a
-gzip header without a timestamp.
+A run trains its model on standardized images; its preset takes pixels 0..255, the data set's mean and
+standard deviation (the spec the run recorded in results.json) becoming the model's first layer. It is built in
+float32 whatever precision the run trained in (mixed precision keeps float32 variables, so the weights are the
+trained ones). The card (metadata.json) records the data set, its classes and spec, the run's results on its
+evaluation split, epochs and seconds, precision, the flags that trained it, the machine and what it started from.
 """
 
-import gzip
-import hashlib
-import io
 import json
-import tarfile
-import tempfile
 from pathlib import Path
 
-from tfzoo.pretrained import WEIGHTS_MEMBER
-from tfzoo.training.outputs import write_bytes_atomic
+import keras
+
+from tfzoo.data.specs import DatasetSpec, get_spec
+from tfzoo.models import build_model
+from tfzoo.precision import precision_scope
+from tfzoo.pretrained.presets import save_preset
+from tfzoo.training.config import TrainConfig
+from tfzoo.transfer import transfer_weights
 
 
 class PackError(ValueError):
@@ -27,11 +28,8 @@ class PackError(ValueError):
 
 
 def run_architecture(run_dir):
-    """(model name, ``ModelOptions``, dataset spec) of a run, from its
-    config.json and the data set's spec that its results.json records."""
-    from tfzoo.data import DatasetSpec, get_spec
-    from tfzoo.training.config import TrainConfig
-
+    """(model name, ``ModelOptions`` of the trained model taking 0..255 pixels, dataset spec, config, results) of
+    a finished run, from its config.json and results.json."""
     paths = [Path(run_dir) / name for name in ("config.json", "results.json")]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
@@ -42,62 +40,39 @@ def run_architecture(run_dir):
     except (ValueError, TypeError) as error:
         raise PackError(f"{run_dir}: unreadable config.json or results.json ({error})") from None
     recorded = results.get("dataset_spec")
-    if recorded:
-        spec = DatasetSpec.from_dict(recorded)
-    else:
-        spec = get_spec(config.dataset, config.data_dir)
-    return config.model, config.model_options(spec), spec
+    spec = DatasetSpec.from_dict(recorded) if recorded else get_spec(config.dataset, config.data_dir)
+    options = config.model_options(spec).replace(input_normalization=(tuple(spec.mean), tuple(spec.std)))
+    return config.model, options, spec, config, results
 
 
-def pack_run(run_dir, output):
-    """Writes the archive of ``run_dir`` (a finished run: config.json and model.keras) to
-    ``output`` atomically; returns (sha256, size in bytes)."""
-    import keras
+def run_card(config, results, spec, run_dir):
+    """The metadata.json of a run's preset: what the run was and what it measured."""
+    flagfile = Path(run_dir) / "flagfile.txt"
+    card = {
+        "dataset": spec.name, "dataset_spec": spec, "class_names": list(spec.class_names),
+        "model": config.model, "normalization": config.normalization, "init": config.init,
+        "eval_split": results.get("eval_split", config.eval_split), "epochs": results.get("epochs"),
+        "training_seconds": results.get("seconds_training_total"), "precision": results.get("precision"),
+        "seed": config.seed, "trained_from": config.init_from, "machine": results.get("machine"),
+        "flags": flagfile.read_text().split() if flagfile.is_file() else None,
+    }
+    for key in ("test_accuracy", "test_loss", "train_loss", "num_train_examples", "num_test_examples"):
+        card[key] = results.get(key)
+    return card
 
-    import tfzoo
-    from tfzoo import export as export_lib
-    from tfzoo.models import folding
-    from tfzoo.precision import precision_scope
 
+def preset_from_run(run_dir, directory, *, metadata=None, overwrite=False):
+    """Writes the preset of a finished run (config.json, results.json and model.keras in ``run_dir``) to
+    ``directory``; ``metadata`` adds to or overrides the card. Returns the folder. Raises ``PackError``."""
     run_dir = Path(run_dir)
     if not (run_dir / "model.keras").is_file():
         raise PackError(f"{run_dir} holds no model.keras: the run has not finished")
-    if Path(output).resolve().is_relative_to(run_dir.resolve()):
-        raise PackError(f"output {output} lies inside the run folder {run_dir}; choose a path outside it")
-    name, options, spec = run_architecture(run_dir)
-    with tempfile.TemporaryDirectory(prefix="tfzoo-pack-") as tmp:
-        tmp = Path(tmp)
-        keras.saving.load_model(run_dir / "model.keras", compile=False).save_weights(tmp / WEIGHTS_MEMBER)
-        with precision_scope("fp32"):
-            model = tfzoo.create_model(name, options=options)
-            # a run begun before the multiplier was folded into its convolution: its layout, converted
-            folding.load_weights(model, tmp / WEIGHTS_MEMBER,
-                                 lambda: tfzoo.create_model(name, options=options.replace(fold_multiplier=False)))
-        export_lib.export(export_lib.source_from_model(model, spec), tmp / "saved_model", "saved_model")
-        data = reproducible_tar_gz({WEIGHTS_MEMBER: tmp / WEIGHTS_MEMBER, "saved_model": tmp / "saved_model"})
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(output, data)
-    return hashlib.sha256(data).hexdigest(), len(data)
-
-
-def reproducible_tar_gz(members):
-    """The bytes of a tar.gz holding each ``{name: path}`` (a file, or a folder with all it holds)
-    under ``name``: sorted, owned by 0:0 with mtime 0 and fixed modes, so the same files give the
-    same bytes."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name, top in members.items():
-                top = Path(top)
-                for path in [top, *sorted(top.rglob("*"))] if top.is_dir() else [top]:
-                    info = tar.gettarinfo(str(path), arcname=str(Path(name) / path.relative_to(top)))
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    info.mtime = 0
-                    info.mode = 0o755 if path.is_dir() else 0o644
-                    if path.is_file():
-                        with open(path, "rb") as f:
-                            tar.addfile(info, f)
-                    else:
-                        tar.addfile(info)
-    return buffer.getvalue()
+    if Path(directory).resolve().is_relative_to(run_dir.resolve()):
+        raise PackError(f"output {directory} lies inside the run folder {run_dir}; choose a path outside it")
+    name, options, spec, config, results = run_architecture(run_dir)
+    trained = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    with precision_scope("fp32"):
+        model = build_model(name, options=options)
+    transfer_weights(trained, model, error=PackError)
+    card = {**run_card(config, results, spec, run_dir), **(metadata or {})}
+    return save_preset(model, directory, metadata=card, overwrite=overwrite)

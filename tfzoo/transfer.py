@@ -8,6 +8,8 @@
   by old / new, so that an image whose channels are all equal gives the pretrained response.
 """
 
+import sys
+
 import numpy as np
 
 
@@ -29,8 +31,6 @@ def transfer_weights(source, target, skip=(), replace=(), adapt_channels=(), err
     is adapted (``adapt_input_channels``), which is printed on one line. Returns the names left
     as they were that hold weights. Raises ``error`` (one line) if any other layer is missing or
     its weight shapes differ."""
-    import sys
-
     skipped = []
     for layer in target.layers:
         if not layer.weights:
@@ -39,7 +39,7 @@ def transfer_weights(source, target, skip=(), replace=(), adapt_channels=(), err
             skipped.append(layer.name)
             continue
         try:
-            weights = _source_weights(source, layer)
+            weights = source.get_layer(layer.name).get_weights()
         except ValueError:
             raise error(f"layer {layer.name!r} of {target.name} has no counterpart in {source.name}") from None
         shapes = [tuple(w.shape) for w in layer.get_weights()]
@@ -55,20 +55,6 @@ def transfer_weights(source, target, skip=(), replace=(), adapt_channels=(), err
             raise error(f"layer {layer.name!r}: weights of shapes {shapes} in {target.name}, {got} in {source.name}")
         layer.set_weights(weights)
     return skipped
-
-
-def _source_weights(source, layer):
-    """The weights of ``source``'s layer named as ``layer``; for a ``ScaledConv2D`` whose counterpart is
-    a plain convolution (a model built with ``fold_multiplier=False``, or saved before the fold), the
-    multiplier comes from that model's ``ScalarMultiplier`` layer (``tfzoo.models.folding``)."""
-    from tfzoo.layers import ScaledConv2D
-    from tfzoo.models.blocks import separate_multiplier_name
-
-    counterpart = source.get_layer(layer.name)
-    weights = counterpart.get_weights()
-    if isinstance(layer, ScaledConv2D) and not isinstance(counterpart, ScaledConv2D):
-        weights.append(source.get_layer(separate_multiplier_name(layer.name)).get_weights()[0])
-    return weights
 
 
 def _differ_in_input_channels(got, wanted):

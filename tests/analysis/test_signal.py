@@ -98,8 +98,10 @@ def test_multipliers_and_errors():
     zeroinit.get_layer("stage2_block1_branch_conv2").multiplier.assign(0.25)  # folded (ScaledConv2D)
     assert multipliers(zeroinit)["stage2_block1"] == 0.25
     assert multipliers(tfzoo.create_model("wrn-16-1")) == {}
-    separate = tfzoo.create_model("wrn-16-1", normalization="none", init="zeroinit", fold_multiplier=False)
-    assert multipliers(separate) == dict.fromkeys(found, 0.0)  # as models saved before the fold have them
+    # ResNet-V1 with BN after its last convolution: the multiplier is a layer of its own (ScalarMultiplier).
+    separate = tfzoo.create_model("resnet18_v1", normalization="batch_norm", init="skipinit", input_shape=(32, 32, 3))
+    assert separate.get_layer("stage1_block1_branch_multiplier") is not None
+    assert multipliers(separate) == {f"stage{s}_block{b}": 0.0 for s in (1, 2, 3, 4) for b in (1, 2)}
     plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="plain")
     with pytest.raises(ValueError, match="model 'plain' has no residual blocks"):
         residual_blocks(plain)

@@ -4,41 +4,37 @@ a Keras model in memory."""
 import json
 from pathlib import Path
 
+import keras
+
+from tfzoo import serialization  # noqa: F401  (registers what a run's model.keras names: the EpochSchedule)
+from tfzoo.data.specs import DatasetSpec, get_spec
 from tfzoo.export.common import ExportError, Source, first_line, sha256_file
+from tfzoo.pretrained.loading import opened
+from tfzoo.pretrained.presets import load_preset, read_preset
+from tfzoo.version import __version__
 
 
 def load_source(model=None, pretrained=None, dataset=None):
-    """A ``Source`` from a ``.keras`` file or run folder (``model``), or a pretrained name.
+    """A ``Source`` from a ``.keras`` file or run folder (``model``), or a pretrained name or preset folder.
 
     For a run, the data set defaults to the ``dataset`` of the ``config.json`` beside the model;
-    for a pretrained name it is the entry's. Raises ``ExportError`` with one line on failure.
+    for a preset it is the one its metadata.json records. Raises ``ExportError`` with one line on failure.
     """
-    import keras
-
-    import tfzoo
-    from tfzoo.data import DatasetSpec, get_spec
-
     if (model is None) == (pretrained is None):
         raise ExportError("pass exactly one of --model (a .keras file or run folder) and --pretrained (a name)")
-    metadata = {"tfzoo": tfzoo.__version__}
+    metadata = {"tfzoo": __version__}
     if pretrained is not None:
-        from tfzoo import pretrained as registry
-
-        entry = registry.info(pretrained)  # PretrainedError (a ValueError) names the accepted names
-        try:
-            keras_model = tfzoo.create_model(pretrained=pretrained)
-        except TypeError as error:
-            raise ExportError(f"this tfzoo's create_model cannot load pretrained weights ({error})") from None
-        spec = get_spec(entry.dataset)
-        metadata.update(pretrained=pretrained, results={"test_accuracy": entry.test_accuracy})
+        with opened(pretrained) as folder:  # PretrainedError (a ValueError) names the accepted names
+            keras_model = load_preset(folder)
+            card = read_preset(folder)[2]
+        spec = preset_spec(card, pretrained)
+        metadata.update(pretrained=str(pretrained), results={"test_accuracy": card.get("test_accuracy")})
         return _checked(Source(keras_model, spec, metadata, preprocessed=True), dataset)
     path = Path(model)
     keras_path = path / "model.keras" if path.is_dir() else path
     if not keras_path.is_file():
         where = f"{path} holds no model.keras" if path.is_dir() else f"model file {path} not found"
         raise ExportError(f"{where} (expected a .keras file or run folder written by a recipe)")
-    from tfzoo.training import schedules  # noqa: F401  (registers the EpochSchedule a run's model.keras holds)
-
     try:
         keras_model = keras.saving.load_model(keras_path)
     except Exception as error:  # noqa: BLE001  (a user's file: any failure is one line, not a traceback)
@@ -59,11 +55,8 @@ def load_source(model=None, pretrained=None, dataset=None):
 def source_from_model(model, dataset):
     """A ``Source`` for a Keras model in memory that takes normalized ``dataset`` images (as a
     recipe trains it); ``dataset`` is a name or a ``DatasetSpec``."""
-    import tfzoo
-    from tfzoo.data import DatasetSpec, get_spec
-
     spec = dataset if isinstance(dataset, DatasetSpec) else get_spec(dataset)
-    return _checked(Source(model, spec, {"tfzoo": tfzoo.__version__}), spec.name)
+    return _checked(Source(model, spec, {"tfzoo": __version__}), spec.name)
 
 
 def _checked(source, dataset):
@@ -89,3 +82,14 @@ def _run_info(run_dir):
             if keys is not None and data.get("dataset_spec"):
                 info["dataset_spec"] = data["dataset_spec"]
     return info
+
+
+def preset_spec(card, where):
+    """The ``DatasetSpec`` a preset's metadata.json records (its ``dataset_spec``), else its data set's by name."""
+    if card.get("dataset_spec"):
+        return DatasetSpec.from_dict(card["dataset_spec"])
+    try:
+        return get_spec(card.get("dataset"))
+    except ValueError:
+        raise ExportError(f"the metadata.json of {where} names no dataset_spec and no known dataset "
+                          f"({card.get('dataset')!r}): its classes and input statistics are unknown") from None

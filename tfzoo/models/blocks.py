@@ -28,16 +28,10 @@ def conv(x, filters, kernel, stride, scheme, name, *, zero=False, scale=1.0, mul
 
 
 def folds_multiplier(scheme, *, normalized_last=False):
-    """Whether the branch's multiplier goes into its last convolution: the scheme has one, folding is
-    on, and no normalization sits between them (``normalized_last``: ResNet-V1's norm after it)."""
-    return (scheme.residual_multiplier is not None and scheme.fold_multiplier
-            and not (normalized_last and scheme.normalized))
-
-
-def separate_multiplier_name(conv_name):
-    """The ``ScalarMultiplier`` layer's name in a model built with ``fold_multiplier=False``, for the
-    folded convolution ``conv_name``: ``stage1_block2_branch_conv2`` -> ``stage1_block2_branch_multiplier``."""
-    return conv_name.rsplit("_conv", 1)[0] + "_multiplier"
+    """Whether the branch's multiplier goes into its last convolution (``ScaledConv2D``: the same function,
+    fewer passes over the activations): the scheme has one and no normalization sits between them
+    (``normalized_last``: ResNet-V1's norm after it)."""
+    return scheme.residual_multiplier is not None and not (normalized_last and scheme.normalized)
 
 
 def norm(x, scheme, name, *, with_bias=True):

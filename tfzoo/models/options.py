@@ -1,7 +1,7 @@
 """``ModelOptions``: the one object that says how to build a model, whoever asks for it.
 
 ``create_model``'s keyword arguments, a training run's configuration (``TrainConfig.model_options``)
-and a pretrained entry (``PretrainedModel.architecture``) all become a ``ModelOptions``;
+and a preset's config.json (``tfzoo.pretrained.presets``) all become a ``ModelOptions``;
 ``registry.resolve_options`` checks it against the model's family and hands the builder its
 arguments. It is frozen: a variation is ``options.replace(num_classes=5)``.
 """
@@ -22,9 +22,6 @@ class ModelOptions:
     ghost_batch_size: examples per ghost batch.
     include_top, pooling: False and "avg" / "max" / None make a feature extractor (keras.applications).
     input_normalization: (mean, std) per channel on the 0..255 scale, applied inside the model.
-    fold_multiplier: the residual multiplier folded into the branch's last convolution (the default;
-        ``ScaledConv2D``), or False for a ``ScalarMultiplier`` layer after it: the same function, and
-        the layout of weights saved before tfzoo folded it (``models/folding.py`` loads those).
     """
 
     normalization: str = "batch_norm"
@@ -40,7 +37,6 @@ class ModelOptions:
     include_top: bool = True
     pooling: str | None = None
     input_normalization: tuple | None = None
-    fold_multiplier: bool = True
 
     @classmethod
     def from_kwargs(cls, **options):

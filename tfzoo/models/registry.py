@@ -66,13 +66,9 @@ for _name, _arch in RESNET_VARIANTS.items():
     register(_name, "resnet_v" + _name[-1], **_arch)
 
 
-def list_models(pretrained=False):
-    """Registered model names (any other ``wrn-{d}-{k}`` also works in ``create_model``); with
-    ``pretrained=True`` the names of the pretrained models whose weights ``create_model`` loads."""
-    if pretrained:
-        from tfzoo import pretrained as pretrained_lib
-
-        return pretrained_lib.names(with_weights=True)
+def list_models():
+    """Registered model names, sorted (any other ``wrn-{d}-{k}`` also builds); ``tfzoo.list_models(pretrained=True)``
+    lists the pretrained ones."""
     return sorted(_MODELS, key=_sort_key)
 
 
@@ -111,7 +107,6 @@ def resolve_options(name, options):
         scalar_multiplier=o.scalar_multiplier,
         scalar_bias=o.scalar_bias,
         supports_scalar_bias=family.supports_scalar_bias,
-        fold_multiplier=o.fold_multiplier,
     )
     num_classes = o.num_classes
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
@@ -147,17 +142,11 @@ def _check_normalization(value, channels):
     return mean, std
 
 
-def create_model(name=None, *, pretrained=None, options=None, **overrides):
-    """Builds a registered model with a normalization and init scheme, or a pretrained one.
+def build_model(name, *, options=None, **overrides):
+    """Builds the registered architecture ``name`` with a normalization and init scheme, fresh weights.
 
     Args:
       name: e.g. ``"wrn-16-4"``, ``"resnet50_v2"`` (see ``list_models()``).
-      pretrained: a name from ``list_models(pretrained=True)``: the model of that entry, its
-        architecture and scheme taken from the entry and its weights verified by sha256 before
-        they are read. It takes pixel values 0..255 (the data set's normalization is inside the
-        model) and returns logits. Of the options below it takes only ``num_classes`` (a fresh
-        classifier when it differs from the entry's), ``include_top`` and ``pooling``
-        (``tfzoo.pretrained.create_pretrained``).
       normalization: ``"batch_norm"`` (default), ``"ghost_batch_norm"`` or ``"none"``.
       init: ``"standard"`` (default), ``"skipinit"``, ``"zeroinit"`` or ``"fixup"`` (``schemes.py``).
       num_classes, input_shape: classifier size (default 10) and (H, W, C); None = the family's default.
@@ -175,18 +164,16 @@ def create_model(name=None, *, pretrained=None, options=None, **overrides):
         scale and standardizes them itself; None (default): it takes standardized images.
 
       options: a ``ModelOptions`` holding all of the above at once (what a training run's
-        configuration and a pretrained entry pass); keyword arguments given beside it override it.
+        configuration and a preset pass); keyword arguments given beside it override it.
 
-    Returns a functional ``keras.Model`` from images to logits (or features).
+    Returns a functional ``keras.Model`` from images to logits (or features). It remembers (name, options)
+    as ``model._tfzoo_architecture``, which ``save_preset`` writes into a preset's config.json.
     """
-    if pretrained is not None:
-        from tfzoo.pretrained import create_pretrained
-
-        if options is not None:
-            raise ValueError("create_model(pretrained=...) takes its options from the entry. Received: options=ModelOptions(...)")
-        return create_pretrained(pretrained, model=name, **overrides)
-    if name is None:
-        raise ValueError("create_model needs a model name or pretrained=NAME. Received: name=None, pretrained=None")
+    if not isinstance(name, str):
+        raise ValueError(f"create_model needs a model name (tfzoo.list_models()) or pretrained=NAME_OR_FOLDER. "
+                         f"Received: name={name!r}")
     options = (options or ModelOptions()).replace(**overrides)
     family, kwargs = resolve_options(name, options)
-    return family.build(**kwargs)
+    model = family.build(**kwargs)
+    object.__setattr__(model, "_tfzoo_architecture", (name, options))  # plain data, not a tracked Keras attribute
+    return model

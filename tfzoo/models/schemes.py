@@ -85,9 +85,6 @@ class Scheme:
         Learning Without Normalization" trains its bias and scale parameters at base_lr / 10, and
         without it Fixup's scalar biases grow negative within the first hundred steps and switch
         every ReLU off (WRN-16-2 on Fashion-MNIST at lr 2^-5, docs/results/fashion_mnist.md).
-    fold_multiplier: a multiplier that directly follows a convolution is folded into it
-        (``ScaledConv2D``: the same function, fewer passes over the activations); False keeps it a
-        ``ScalarMultiplier`` layer of its own, the layout of models saved before (``models/folding.py``).
     """
 
     normalization: str = "batch_norm"
@@ -102,7 +99,6 @@ class Scheme:
     scalar_bias: bool = False
     dropout: float = 0.0
     scalar_lr_scale: float = 1.0
-    fold_multiplier: bool = True
 
     @property
     def normalized(self):
@@ -132,7 +128,6 @@ def resolve_scheme(
     scalar_multiplier=None,
     scalar_bias=False,
     supports_scalar_bias=False,
-    fold_multiplier=True,
 ):
     """Turns user options into a ``Scheme``, rejecting unknown values and meaningless mixes.
 
@@ -167,11 +162,8 @@ def resolve_scheme(
             switches.setdefault("residual_multiplier", 0.0)
         else:
             switches.pop("residual_multiplier", None)
-    if not isinstance(fold_multiplier, bool):
-        raise ValueError(f"fold_multiplier must be True or False. Received: fold_multiplier={fold_multiplier!r}")
     return Scheme(
         normalization=normalization,
-        fold_multiplier=fold_multiplier,
         ghost_batch_size=ghost_batch_size,
         dropout=_check_rate("dropout", dropout),
         scalar_bias=bool(scalar_bias),

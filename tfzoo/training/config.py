@@ -10,6 +10,7 @@ from tfzoo.models.options import ModelOptions
 from tfzoo.models.registry import resolve_options
 from tfzoo.models.schemes import get_normalization
 from tfzoo.precision import check_precision
+from tfzoo.pretrained.loading import check_init_from
 from tfzoo.training.optimizer import accumulation_steps
 from tfzoo.training.schedules import SCHEDULES
 
@@ -93,8 +94,6 @@ class TrainConfig:
                     f"max_train_examples={self.max_train_examples} is smaller than batch_size={self.batch_size}: no full batch."
                 )
         if self.init_from is not None:
-            from tfzoo.pretrained import check_init_from
-
             check_init_from(self.init_from)
         if self.validation_examples is not None:
             _positive_int("validation_examples", self.validation_examples)

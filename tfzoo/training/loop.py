@@ -11,19 +11,20 @@ from pathlib import Path
 import keras
 import numpy as np
 
-import tfzoo
 from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.data import numpy_pipeline
 from tfzoo.lazy import LazyModule
-from tfzoo.models import folding
+from tfzoo.models import build_model
 from tfzoo.precision import precision_scope, wrap_optimizer
+from tfzoo.pretrained.loading import initialize_from
 from tfzoo.training import checkpoints, lock, outputs
 from tfzoo.training.determinism import onednn_enabled
 from tfzoo.training.preparation import PreparedRun, check_resumable, prepare
 from tfzoo.training.metrics import recipe_metrics
 from tfzoo.training.optimizer import add_l2, make_optimizer
 from tfzoo.training.schedules import EpochSchedule
+from tfzoo.version import __version__
 
 tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
@@ -68,7 +69,7 @@ def machine():
         "cpu_count": os.cpu_count(),
         **_backend(),
         "keras": keras.__version__,
-        "tfzoo": tfzoo.__version__,
+        "tfzoo": __version__,
         "onednn": onednn_enabled(),  # TF_ENABLE_ONEDNN_OPTS: other kernels, other numbers
     }
 
@@ -171,10 +172,8 @@ def initial_weights_from(config, spec):
     """The weights a run with ``init_from`` starts from: the pretrained entry's or the ``.keras``
     file's, loaded by layer name into a float32 build of the run's model (a classifier of another
     size left as initialised). ``PretrainedError`` (one line) if they do not fit."""
-    from tfzoo.pretrained import initialize_from
-
     with precision_scope("fp32"):
-        model = tfzoo.create_model(config.model, options=config.model_options(spec))
+        model = build_model(config.model, options=config.model_options(spec))
     initialize_from(model, config.init_from)
     return model.get_weights()
 
@@ -194,11 +193,7 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
     history, torch_rng = [], None
     with distribute.scope(strategy):
         with precision_scope(precision):  # layers keep their dtype policy after the scope
-            model = tfzoo.create_model(config.model, options=config.model_options(spec))
-            if path is not None and folding.saved_unfolded(model, path):  # begun before the fold: resumes as begun
-                print(f"{out} began with each residual multiplier as a layer of its own; it resumes so "
-                      "(tfzoo.models.folding)", flush=True)
-                model = tfzoo.create_model(config.model, options=config.model_options(spec).replace(fold_multiplier=False))
+            model = build_model(config.model, options=config.model_options(spec))
         add_l2(model, config.weight_decay)
         optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
         model.compile(

@@ -1,22 +1,22 @@
-"""The shipped pretrained entries: data for ``tfzoo.pretrained``'s registry, one ``register`` call each.
+"""The shipped pretrained entries: data for the registry, one ``register`` call each.
 
-Each entry names its archive (``package:`` file in ``tfzoo/pretrained_models`` or an https URL) and
-its sha256, and carries its model card: data set, official test accuracy (re-measured from the
-archive by ``tests/test_pretrained.py``), epochs, the command that trained and packed it, the
-machine, how its learning rate was chosen, license and paper. ``python -m export.model_cards``
-renders them into ``docs/pretrained.md`` and README.md.
+Each entry names its preset archive (``package:`` file in ``tfzoo/pretrained_models`` or an https URL) and
+its sha256, and carries its model card: data set, test accuracy (re-measured from the archive by
+``tests/test_pretrained.py``), epochs, the command that trained and packed it, the machine, how its
+learning rate was chosen, license and paper. ``python -m export.model_cards`` renders them into
+``docs/pretrained.md`` and README.md.
 """
 
 from tfzoo.data.specs import get_spec
-from tfzoo.pretrained import PretrainedModel, register
+from tfzoo.pretrained.registry import PretrainedModel, register
 
 _FASHION = get_spec("fashion_mnist").class_names
 
 # The converged Fashion-MNIST zoo (docs/results/fashion_mnist.md): configs/zoo/fashion_mnist.sh, one entry per scheme.
-_ZOO_EPYC = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 model 17), 2 cores ({load}), no GPU; "
+_ZOO_EPYC = ("AMD EPYC with AVX512-BF16, no AMX (lscpu: 'AMD EPYC', family 25 model 17), 2 cores, no GPU; "
              "TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_XEON = ("Intel Xeon with AVX512-BF16 and AMX-BF16 (lscpu: 'Intel(R) Xeon(R) Processor', flags include avx512_bf16 "
-             "amx_bf16 amx_tile), 2 cores ({load}), no GPU; TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
+             "amx_bf16 amx_tile), 2 cores, no GPU; TensorFlow 2.21 (oneDNN), Keras 3.15; tfzoo 0.1.0")
 _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
                "training images), measured on 10,000 images held out of the training set (--validation_examples); the "
                "test set was not used. `{env}EPOCHS={epochs} bash configs/zoo/fashion_mnist.sh {scheme}` runs the search "
@@ -24,12 +24,13 @@ _ZOO_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {g
 
 
 def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, training_seconds,
-               load, batch_size=128, epochs=60, machine=None):
+               batch_size=128, epochs=60, machine=None):
     """The entry of one scheme of the zoo, trained by ``bash configs/zoo/fashion_mnist.sh SCHEME``: WRN-16-2, 60 epochs,
     bf16 (what ``--precision=auto`` picked), at the rate of the scheme's validation-split search. The zoo trains at
     batch 128; ``batch_size=64`` is a run of ``BATCH=64 bash configs/zoo/fashion_mnist.sh SCHEME`` (the paper's WRN
     batch, its Tables 1 and 2), which trains in ``runs/zoo/SCHEME-b64``; ``epochs=120`` one of ``EPOCHS=120 ...``, in
-    ``runs/zoo/SCHEME-e120``. ``machine`` is a format string with ``{load}`` (default: the AMD EPYC)."""
+    ``runs/zoo/SCHEME-e120``. ``machine``: the AMD EPYC unless named; what else shared
+    its 2 cores during each run is told in docs/results/fashion_mnist.md."""
     name = f"wrn-16-2-{scheme}-fashion_mnist"
     run = scheme + ("" if batch_size == 128 else f"-b{batch_size}") + ("" if epochs == 60 else f"-e{epochs}")
     env = "" if batch_size == 128 else f"BATCH={batch_size} "
@@ -40,7 +41,7 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
         dataset="fashion_mnist", model="wrn-16-2", normalization=normalization, init=init,
         input_shape=(28, 28, 1), class_names=_FASHION,
         test_accuracy=test_accuracy, test_examples=10_000, epochs=epochs, training_seconds=training_seconds,
-        machine=(machine or _ZOO_EPYC).format(load=load), precision="bf16", keras_weights=True,
+        machine=machine or _ZOO_EPYC, precision="bf16",
         lr_selection=_ZOO_SEARCH.format(e=lr_exponent, grid=grid, epochs=epochs, scheme=scheme, env=env),
         command="python -m recipes.cifar_wrn --depth=16 "
                 f"--width=2 --dataset=fashion_mnist --batch_size={batch_size} --precision=bf16 --seed=0 "
@@ -53,34 +54,26 @@ def _zoo_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, 
 
 register(_zoo_entry(
     "bn", "batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0",
-    sha256="c7ee1bcc880bf508667af43143ef457e73f8af5c2b9812306fabb29c35570fbb", size=7_797_540,
-    test_accuracy=0.9515, training_seconds=8363.4, load="shared with a test run in the last 6 epochs",
+    sha256="0cefabbd95188c5ac93a6740df181ced3c041a311bc0e4b3a9815f3fa4061cf1", size=2_590_190,
+    test_accuracy=0.9515, training_seconds=8363.4,
 ))
 register(_zoo_entry(
     "fixup", "none", "fixup", lr_exponent=-4, grid="2^-5..2^-1",
-    sha256="453088ce67c743bfb073e6c41d91ab376511fc5d0034c49380ce016e28bfee4f", size=7_758_846,
-    test_accuracy=0.9489, training_seconds=8420.3, load="shared with a test run in epochs 3 to 9",
+    sha256="1fedbf901496b823b4618cf0be82d3e4d3fb08fc3bd4be4e28d6a172586a478b", size=2_578_525,
+    test_accuracy=0.9489, training_seconds=8420.3,
 ))
 register(_zoo_entry(
     "gbn", "ghost_batch_norm", "standard", lr_exponent=-3, grid="2^-4..2^0",
-    sha256="fcd0b8de8f1b2770cdb28a1bd39bef1e8eec8d7bfb05aea00c28d9abc0b4e8fb", size=7_802_974,
+    sha256="6d975adb6f5b810cca57b8c1c04513a9ba350b414d51249440e6ed51b7bccbd2", size=2_590_309,
     test_accuracy=0.9497, training_seconds=10089.47,
-    load="alone but for test runs in epochs 3 to 6, paused 12 minutes in epoch 6, and another scheme's search and "
-         "training in epochs 45 to 57",
 ))
 register(_zoo_entry(
     "zeroinit", "none", "zeroinit", lr_exponent=-4, grid="2^-6..2^-2", epochs=120, machine=_ZOO_XEON,
-    sha256="1228053f46651cb7da601c4efba8f49d820a64f70ac5b587ba91756a1ef16c4d", size=7_768_055,
+    sha256="8760f1e2e3c15c2354398e76870116aef99a7e566c6ae8a578dfdcd65e596741", size=2_583_920,
     test_accuracy=0.9527, training_seconds=13306.39,
-    load="epochs 1 to 46 in one session and 47 to 120 in the next, on two machines of this kind; shared with test "
-         "runs and benchmarks in epochs 1 to 28 and 49 to 73, paused in three of them (about 3,250 of the training "
-         "seconds), alone otherwise: 68 s per epoch",
 ))
 register(_zoo_entry(
     "skipinit", "none", "skipinit", lr_exponent=-4, grid="2^-6..2^-2", epochs=120, machine=_ZOO_XEON,
-    sha256="0b75fe344a590300c07fb83857fd0afba99b76e8c8c79c80d1f1a5d7be54510c", size=7_742_776,
+    sha256="ec324843ed09ee4b5b73de8b91f309d78be2b1661fd70b42869d6efa7404b879", size=2_578_722,
     test_accuracy=0.9462, training_seconds=9463.19,
-    load="epochs 1 to 17 in one session and 18 to 120 in the next, on two machines of this kind; shared with test "
-         "runs in epochs 1 to 4 and 21 to 23, paused in epoch 4 (about 1,030 of the training seconds), alone "
-         "otherwise: 68 s per epoch",
 ))
