@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tfzoo
-from tfzoo.pretrained import PretrainedError, _entry_source, info, initialize_from
+from tfzoo.pretrained import PretrainedError, initialize_from, preset_architecture
 from tfzoo.transfer import adapt_input_channels, transfer_weights
 
 
@@ -23,15 +23,19 @@ def test_adapted_kernels_answer_equal_channels_as_the_original():
 
 
 def test_a_grayscale_entry_starts_an_rgb_model_with_the_same_answers(capsys):
-    entry = info("wrn-16-2-bn-fashion_mnist")
-    source = _entry_source(entry)  # the entry's architecture on standardized 1-channel images
-    target = tfzoo.create_model("wrn-16-2", options=entry.architecture(input_shape=(28, 28, 3), num_classes=5))
-    initialize_from(target, entry.name)
+    name = "wrn-16-2-bn-fashion_mnist"
+    _, options = preset_architecture(name)
+    options = options.replace(input_normalization=None)  # standardized images in, as a recipe trains
+    source = tfzoo.create_model("wrn-16-2", options=options)
+    initialize_from(source, name)
+    capsys.readouterr()
+    target = tfzoo.create_model("wrn-16-2", options=options.replace(input_shape=(28, 28, 3), num_classes=5))
+    initialize_from(target, name)
     err = capsys.readouterr().err
     assert "stem_conv: adapted from 1 to 3 input channels" in err and "kept the new classifier (5 classes)" in err
     gray = np.random.RandomState(1).normal(size=(4, 28, 28, 1)).astype(np.float32)
-    features = {m: tfzoo.create_model("wrn-16-2", options=entry.architecture(input_shape=shape, include_top=False,
-                                                                             pooling="avg"))
+    features = {m: tfzoo.create_model("wrn-16-2", options=options.replace(input_shape=shape, include_top=False,
+                                                                          pooling="avg"))
                 for m, shape in (("gray", (28, 28, 1)), ("rgb", (28, 28, 3)))}
     transfer_weights(source, features["gray"])
     transfer_weights(target, features["rgb"])

@@ -53,9 +53,9 @@ def test_training_configuration_hands_the_same_object_to_create_model():
 
 
 def test_pretrained_entry_architecture_is_an_options_object():
-    entry = tfzoo.pretrained.info("wrn-16-2-bn-fashion_mnist")
-    options = entry.architecture(num_classes=3)
-    assert isinstance(options, ModelOptions)
+    name, options = tfzoo.pretrained.preset_architecture("wrn-16-2-bn-fashion_mnist")  # read from its config.json
+    assert name == "wrn-16-2" and isinstance(options, ModelOptions)
+    options = options.replace(num_classes=3)
     assert (options.normalization, options.init, options.num_classes, options.input_shape) == (
         "batch_norm", "standard", 3, (28, 28, 1))
 
