@@ -125,27 +125,28 @@ def test_cli_writes_one_litert_file(run_dir, tmp_path):
 
 
 def test_a_pretrained_model_keeps_its_own_preprocessing(plain_source, tmp_path, monkeypatch, test_images):
-    """``create_model(pretrained=NAME)`` takes 0-255 pixels (normalization inside): the export must
-    not normalize a second time. Stood in for by the plain model behind a normalization layer."""
+    """A zoo preset takes 0-255 pixels (normalization inside): the export must not normalize a
+    second time. The preset's model is stood in for by the plain model behind a normalization layer."""
     import keras
 
-    import tfzoo
     from tfzoo.data import get_spec
+    from tfzoo.export import source as source_module
     from tfzoo.inference import predict_proba
 
     spec = get_spec("fashion_mnist")
     pixels = keras.Input((28, 28, 1))
     normalized = keras.layers.Normalization(mean=spec.mean, variance=np.square(spec.std))(pixels)
     with_preprocessing = keras.Model(pixels, plain_source.model(normalized))
-    names = []
+    folders = []
 
-    def create_model(name=None, *, pretrained=None, **kwargs):
-        names.append(pretrained)
+    def load_preset(folder, **kwargs):
+        folders.append(folder)
         return with_preprocessing
 
-    monkeypatch.setattr(tfzoo, "create_model", create_model)
+    monkeypatch.setattr(source_module, "load_preset", load_preset)
     source = export.load_source(pretrained="wrn-16-2-bn-fashion_mnist")
-    assert names == ["wrn-16-2-bn-fashion_mnist"] and source.preprocessed and source.path is None
+    assert len(folders) == 1 and source.model is with_preprocessing
+    assert source.preprocessed and source.path is None
     written = export.export(source, tmp_path, "onnx")
     images, _ = test_images
     np.testing.assert_allclose(_run(tmp_path / "model.onnx", images), predict_proba(plain_source.model, images, spec),
