@@ -29,7 +29,6 @@ from tfzoo.training.config import IMAGENET_PROTOCOL
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("depth", 50, "ResNet depth: 18, 34, 50, 101 or 152.")
 flags.DEFINE_string("version", "v2", "v1 (ReLU after the merge) or v2 (pre-activation).")
-flags.DEFINE_boolean("scalar_bias", False, "V1 only: a scalar bias before each block's final ReLU (Table 5).")
 flags.DEFINE_string("output_dir", "runs/imagenet_resnet", "Where results, logs, checkpoints and the model go.")
 flags.DEFINE_string("export", None, "Also export a SavedModel with serving signatures to this folder at the end.")
 
@@ -41,8 +40,8 @@ SECTION5_DEFAULTS = dict(
 
 
 def config_from_flags():
-    """The training flags plus --depth/--version/--scalar_bias naming the model; lr 0.1 x B/256 unless given."""
-    overrides = dict(output_dir=FLAGS.output_dir, scalar_bias=FLAGS.scalar_bias)
+    """The training flags plus --depth/--version naming the model; lr 0.1 x B/256 unless given."""
+    overrides = dict(output_dir=FLAGS.output_dir)
     if not FLAGS["lr"].present:
         overrides["lr"] = 0.1 * FLAGS.batch_size / 256
     return train_flags.config_from_flags(f"resnet{FLAGS.depth}_{FLAGS.version}", **overrides)

@@ -1,4 +1,5 @@
-"""The training flags shared by every recipe: one absl flag per ``TrainConfig`` field.
+"""The training flags shared by every recipe: one absl flag per ``TrainConfig`` field and per run option
+of its ``ModelOptions`` (those defined from the dataclass fields, help included).
 
 Importing this module defines the flags. ``config_from_flags(model)`` turns them into a
 ``TrainConfig``; ``check_or_exit(config)`` prepares its run once (``tfzoo.training.prepare``:
@@ -8,24 +9,38 @@ Recipes name the model themselves (``--depth/--width`` in cifar_wrn, ``--model``
 """
 
 import dataclasses
+import types
 
 from absl import flags
 
 from recipes import cli
 from recipes.cli import EXIT_BAD_FLAG, fail  # noqa: F401  (re-exported for the recipes)
+from tfzoo.models.options import RUN_FIELDS, ModelOptions, help_text
+from tfzoo.training import TrainConfig
 
 FLAGS = flags.FLAGS
+_DEFINE = {str: flags.DEFINE_string, float: flags.DEFINE_float, int: flags.DEFINE_integer, bool: flags.DEFINE_boolean}
+
+
+def _define_model_flags():
+    """One flag per run option of ``ModelOptions`` (its type, its help), defaulting to ``TrainConfig``'s
+    model: a new model option becomes a flag of every recipe without touching this file."""
+    default = TrainConfig().options
+    for field in dataclasses.fields(ModelOptions):
+        if field.name in RUN_FIELDS:
+            kind = field.type
+            if isinstance(kind, types.UnionType):  # float | None: a float flag that may stay unset
+                kind = next(t for t in kind.__args__ if t is not type(None))
+            _DEFINE[kind](field.name, getattr(default, field.name), help_text(field.name))
+
+
+_define_model_flags()
 
 flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashion_mnist, imagenet2012 (streamed), "
                     "folder (your images: --data_dir=DIR with DIR/train/<class>/*, DIR/test/<class>/*) or tfds:NAME "
                     "(a TFDS data set you prepared).")
 flags.DEFINE_string("data_dir", None, "Folder with the official release files (offline); else TFDS.")
-flags.DEFINE_string("normalization", "none", "batch_norm, ghost_batch_norm or none.")
-flags.DEFINE_string("init", "zeroinit", "standard, skipinit, zeroinit or fixup.")
-flags.DEFINE_float("dropout", 0.0, "Dropout between the two convolutions of each block.")
-flags.DEFINE_float("classifier_dropout", None, "Dropout before the classifier (default: the scheme's; ZeroInit 0.6).")
 flags.DEFINE_integer("batch_size", 64, "Batch size B of one parameter update.")
-flags.DEFINE_integer("ghost_batch_size", 64, "Ghost batch G: BN statistics per G examples, gradients accumulated over B/G.")
 flags.DEFINE_boolean("accumulate_ghost_batches", True, "With G < B: one update from B/G steps of G examples (the "
                      "paper's way; memory for G). --noaccumulate_ghost_batches: one step of B, the ghost BN layers "
                      "splitting it (the same statistics and gradient, faster where B fits in memory).")
@@ -65,14 +80,13 @@ flags.DEFINE_integer("virtual_cpu_devices", None, "Split the CPU into N logical 
 
 
 def config_from_flags(model, **overrides):
-    """Every flag named like a ``TrainConfig`` field sets it (``model`` excepted: the recipe names
-    it, e.g. from --depth/--width or its own --model); ``overrides`` win over flags."""
-    from tfzoo.training import TrainConfig
-
-    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "model"]
-    values = {name: FLAGS[name].value for name in fields if name in FLAGS}
+    """Every flag named like a ``TrainConfig`` field or a run option of its ``ModelOptions`` sets it
+    (``model`` excepted: the recipe names it, e.g. from --depth/--width or its own --model);
+    ``overrides`` win over flags."""
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "options")]
+    values = {name: FLAGS[name].value for name in (*fields, *RUN_FIELDS) if name in FLAGS}
     values.update(overrides)
-    return TrainConfig(model=model, **values)
+    return TrainConfig.create(model=model, **values)
 
 
 def pretrained_defaults():

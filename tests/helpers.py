@@ -1,4 +1,4 @@
-"""Checks every custom layer and model must pass (STYLE.md: a shared layer helper)."""
+"""Checks every custom layer and model must pass (one shared helper, so that every layer meets the same bar)."""
 
 import numpy as np
 import keras

@@ -1,4 +1,4 @@
-"""Imports run one way (DESIGN.md): recipes/, export/ and bench/ import tfzoo and never each other,
+"""Imports run one way (README.md, "Layout"): recipes/, export/ and bench/ import tfzoo and never each other,
 tfzoo imports none of them, one paper experiment does not import another or the recipes take
 defaults from the paper's transcription; tools/ sits on top of bench; and importing a package changes no
 environment.

@@ -22,7 +22,7 @@ def test_a_run_model_loads_in_a_fresh_process_and_predicts_the_same(tmp_path):
     from tfzoo.data import get_spec, load_arrays, normalize
     from tfzoo.training import TrainConfig, train
 
-    train(TrainConfig(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
+    train(TrainConfig.create(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
                       epochs=1, max_train_examples=64, batch_size=32, output_dir=str(tmp_path / "run")), verbose=0)
     images = np.asarray(normalize(load_arrays("fashion_mnist", "test", max_examples=16)[0], get_spec("fashion_mnist")))
     np.save(tmp_path / "x.npy", images)

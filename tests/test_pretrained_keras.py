@@ -143,7 +143,7 @@ def finished_run(tmp_path_factory):
     from tfzoo.training import TrainConfig, train
 
     tmp = tmp_path_factory.mktemp("packed")
-    config = TrainConfig(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
+    config = TrainConfig.create(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
                          batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
                          output_dir=str(tmp / "run"))
     train(config, verbose=0)

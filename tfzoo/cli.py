@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from tfzoo.training.outputs import write_text_atomic
+
 EXIT_FAILED = 1
 EXIT_BAD_FLAG = 2
 FLAGFILE = "flagfile.txt"
@@ -45,21 +47,52 @@ def search_errors_are_one_line():
         fail(str(error).strip().splitlines()[0], EXIT_FAILED)
 
 
-def parse_flags(argv):
-    """absl's parser, with a value it cannot parse one ``error:`` line and exit 2 (not absl's FATAL)."""
+_HELP_FLAGS = ("-h", "-help", "--help", "-?", "--helpshort")
+
+
+def parse_flags(argv, doc=None):
+    """absl's parser, with a value it cannot parse one ``error:`` line and exit 2 (not absl's FATAL).
+
+    ``--help`` (``-h``, ``--helpshort``) prints ``doc`` and the program's own flags (``help_text``) and
+    exits 0: absl would list only the flags of the file run, none for a console script, whose flags
+    are defined in the modules it imports. ``--helpfull`` is absl's, every library's flags included."""
     from absl import flags
 
+    if any(arg in _HELP_FLAGS for arg in argv[1:]):
+        print(help_text(doc))
+        sys.exit(0)
     try:
         return flags.FLAGS(argv)
     except flags.Error as error:
         fail(error)
 
 
+def help_text(doc=None, flag_values=None):
+    """``doc`` (a program's module docstring), then the flags of this program and tfzoo's packages,
+    grouped by the module defining them, with their help and defaults; absl's and TensorFlow's left
+    to ``--helpfull``."""
+    from absl import flags
+
+    flag_values = flag_values or flags.FLAGS
+    parts = [doc.strip()] if doc else []
+    modules = [m for m in sorted(flag_values.flags_by_module_dict()) if _is_project_module(m)]
+    parts += [flag_values.module_help(module) for module in modules]
+    parts.append("Every flag of the libraries (absl, TensorFlow) as well: --helpfull")
+    return "\n\n".join(parts)
+
+
+def _is_project_module(module):
+    return module.split(".")[0] in _PROJECT_PACKAGES or module.endswith(".py")
+
+
 def run(main, argv=None):
-    """``absl.app.run(main)`` with ``parse_flags``."""
+    """``absl.app.run(main)`` with ``parse_flags``, ``--help`` showing the docstring of ``main``'s module."""
+    import functools
+
     from absl import app
 
-    app.run(main, argv=argv, flags_parser=parse_flags)
+    doc = getattr(sys.modules.get(main.__module__), "__doc__", None)
+    app.run(main, argv=argv, flags_parser=functools.partial(parse_flags, doc=doc))
 
 
 def prefer_onednn():
@@ -89,7 +122,7 @@ def flagfile_text(flag_values=None, program=None):
     flag_values = flag_values or flags.FLAGS
     given, defaults = [], []
     for module, module_flags in sorted(flag_values.flags_by_module_dict().items()):
-        if not (module.split(".")[0] in _PROJECT_PACKAGES or module.endswith(".py")):
+        if not _is_project_module(module):
             continue
         for flag in module_flags:
             if flag.name in _NOT_WRITTEN:
@@ -108,8 +141,6 @@ def flagfile_text(flag_values=None, program=None):
 def write_flagfile(output_dir, flag_values=None):
     """Writes ``output_dir/flagfile.txt`` (``flagfile_text``) atomically; returns its path. Call it
     once the run has really started, so a bad flag never leaves one behind."""
-    from tfzoo.training.outputs import write_text_atomic
-
     path = Path(output_dir) / FLAGFILE
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, flagfile_text(flag_values))

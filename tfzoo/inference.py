@@ -8,6 +8,8 @@ so they agree to float32 rounding. ``run_litert`` and ``run_onnx`` call a ``.tfl
 
 import numpy as np
 
+from tfzoo.data import get_spec, normalize
+
 
 def check_images(images, image_shape):
     """Raise ValueError unless ``images`` is uint8 ``[N, H, W, C]`` with ``(H, W, C) == image_shape``."""
@@ -22,12 +24,9 @@ def check_images(images, image_shape):
 
 def load_model(path, **kwargs):
     """``keras.saving.load_model`` of a tfzoo ``.keras`` file (a run's ``model.keras``), with
-    what its config names registered first: tfzoo's layers and the learning-rate schedule that
-    a run's optimizer holds (``tfzoo.training.schedules``). ``safe_mode`` stays on."""
+    what its config names registered (``import tfzoo`` registers tfzoo's layers and the learning-rate
+    schedule that a run's optimizer holds: ``tfzoo.serialization``). ``safe_mode`` stays on."""
     import keras
-
-    from tfzoo import layers  # noqa: F401  (registers tfzoo's layers)
-    from tfzoo.training import schedules  # noqa: F401  (registers EpochSchedule)
 
     return keras.saving.load_model(path, **kwargs)
 
@@ -39,8 +38,6 @@ def predict_proba(model, images, dataset, *, batch_size=256):
     trained with; dropout is off.
     """
     import keras
-
-    from tfzoo.data import get_spec, normalize
 
     spec = get_spec(dataset) if isinstance(dataset, str) else dataset
     images = check_images(images, spec.image_shape)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import keras
 
-from tfzoo.data.specs import DatasetSpec, get_spec
+from tfzoo.data.catalog import get_spec
+from tfzoo.data.specs import DatasetSpec
 from tfzoo.models import build_model
 from tfzoo.precision import precision_scope
 from tfzoo.pretrained.presets import save_preset
@@ -36,8 +37,8 @@ def run_architecture(run_dir):
         raise PackError(f"{run_dir} holds no {' or '.join(missing)}: not a finished run folder written by a recipe")
     try:
         config, results = (json.loads(p.read_text()) for p in paths)
-        config = TrainConfig(**config)
-    except (ValueError, TypeError) as error:
+        config = TrainConfig.from_dict(config)
+    except (ValueError, TypeError, AttributeError) as error:
         raise PackError(f"{run_dir}: unreadable config.json or results.json ({error})") from None
     recorded = results.get("dataset_spec")
     spec = DatasetSpec.from_dict(recorded) if recorded else get_spec(config.dataset, config.data_dir)

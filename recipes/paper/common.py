@@ -164,7 +164,7 @@ def plan(experiment, scale, data_dir, seed):
             for batch_size in scale.batch_sizes:
                 grid = Grid((batch_size,), scale.lr.exponents(batch_size), scale.runs)
                 search = Search(condition, depth, scale.width, batch_size, None, grid, scale.best)
-                config = TrainConfig(
+                config = TrainConfig.create(
                     dataset=experiment.dataset, data_dir=data_dir, model=search.model,
                     normalization=condition.normalization, init=condition.init, batch_size=batch_size,
                     ghost_batch_size=min(experiment.ghost_batch, batch_size),

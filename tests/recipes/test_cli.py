@@ -35,7 +35,7 @@ def test_an_output_dir_of_another_run_is_one_error_line_and_exit_2(tmp_path, cap
     from tests.conftest import CIFAR10_SUBSET
     from tfzoo.training import TrainConfig
 
-    config = TrainConfig(dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", output_dir=str(tmp_path))
+    config = TrainConfig.create(dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", output_dir=str(tmp_path))
     (tmp_path / "config.json").write_text(json.dumps({**config.to_dict(), "lr": 0.5}))
     with pytest.raises(SystemExit) as stop:
         train_flags.check_or_exit(config)
@@ -71,5 +71,25 @@ def test_noaccumulate_ghost_batches_reaches_the_configuration():
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["cifar_wrn", "--normalization=ghost_batch_norm", "--batch_size=128"])
         assert train_flags.config_from_flags("wrn-10-1").accumulation() == 2  # the default: the paper's micro-steps
+    finally:
+        flags.FLAGS.unparse_flags()
+
+
+def test_every_run_option_of_the_model_is_a_flag_that_reaches_its_options():
+    """The model's flags are defined from ``ModelOptions`` (type, help, TrainConfig's default), and land in
+    ``config.options``: one place for a new model option."""
+    from absl import flags
+
+    from recipes import train_flags
+    from tfzoo.models.options import RUN_FIELDS, ModelOptions, help_text
+
+    assert all(flags.FLAGS[name].help == help_text(name) for name in RUN_FIELDS)
+    assert (flags.FLAGS["normalization"].default, flags.FLAGS["init"].default) == ("none", "zeroinit")
+    try:
+        flags.FLAGS(["cifar_wrn", "--normalization=batch_norm", "--noconv_bias", "--scalar_bias",
+                     "--ghost_batch_size=16", "--classifier_dropout=0.25"])
+        config = train_flags.config_from_flags("wrn-10-1")
+        assert config.options == ModelOptions(normalization="batch_norm", init="zeroinit", conv_bias=False,
+                                              scalar_bias=True, ghost_batch_size=16, classifier_dropout=0.25)
     finally:
         flags.FLAGS.unparse_flags()

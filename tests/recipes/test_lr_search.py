@@ -183,7 +183,7 @@ def test_plot_overlays_searches(search, tmp_path):
     # A second, ghost-BN search written from known numbers: the overlay needs only its files.
     grid = Grid((64,), (-5, -4, 8), runs=2)
     results = [TrialResult(s, 0.3 + 0.01 * s.run, 2.0, False, 1.0) for s in grid.trials()]
-    config = TrainConfig(model="wrn-10-1", normalization="ghost_batch_norm", init="standard")
+    config = TrainConfig.create(model="wrn-10-1", normalization="ghost_batch_norm", init="standard")
     other = report.search_identity("wrn-10-1", grid, config)
     report.write_search(tmp_path / "bn", other)
     report.write_outputs(tmp_path / "bn", results, summarize(results, grid, best=1), other, best=1)

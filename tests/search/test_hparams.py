@@ -7,7 +7,7 @@ from tfzoo.search import TrialResult, TrialSpec
 from tfzoo.search.hparams import session_values, write_missing, write_session
 from tfzoo.training import TrainConfig
 
-CONFIG = TrainConfig(model="wrn-10-1", normalization="none", init="zeroinit", epochs=1)
+CONFIG = TrainConfig.create(model="wrn-10-1", normalization="none", init="zeroinit", epochs=1)
 RESULTS = [
     TrialResult(TrialSpec(64, -3, 0), 0.8125, 0.4375, False, 3.0),
     TrialResult(TrialSpec(64, -2, 1), 0.75, 0.5, False, 3.0),

@@ -29,7 +29,7 @@ def test_trials_csv_columns_order_and_round_trip(tmp_path):
 
 
 def test_outputs_are_written_and_loadable(tmp_path):
-    search = report.search_identity("wrn-10-1", GRID, TrainConfig(model="wrn-10-1", normalization="none", init="standard"))
+    search = report.search_identity("wrn-10-1", GRID, TrainConfig.create(model="wrn-10-1", normalization="none", init="standard"))
     assert "lr" not in search["config"] and "batch_size" not in search["config"] and "output_dir" not in search["config"]
     summary = summarize(RESULTS, GRID, best=1)
     report.write_search(tmp_path, search)
@@ -43,12 +43,12 @@ def test_outputs_are_written_and_loadable(tmp_path):
 
 
 def test_a_directory_holding_another_search_is_refused(tmp_path):
-    config = TrainConfig(model="wrn-10-1", epochs=1)
+    config = TrainConfig.create(model="wrn-10-1", epochs=1)
     search = report.search_identity("wrn-10-1", GRID, config)
     report.check_search(tmp_path, search)  # nothing there yet
     report.write_search(tmp_path, search)
     report.check_search(tmp_path, search)  # the same search: resumable
-    other = report.search_identity("wrn-10-1", GRID, TrainConfig(model="wrn-10-1", epochs=2))
+    other = report.search_identity("wrn-10-1", GRID, TrainConfig.create(model="wrn-10-1", epochs=2))
     with pytest.raises(ValueError, match=r"holds a search with epochs=1, not 2"):
         report.check_search(tmp_path, other)
     wider = report.search_identity("wrn-10-1", Grid((16, 64), (-3, -2, 8), runs=2), config)
@@ -61,11 +61,11 @@ def test_a_directory_holding_another_search_is_refused(tmp_path):
     report.check_search(tmp_path, search)
     with pytest.raises(ValueError, match="holds a search with accumulate_ghost_batches=True, not False"):
         report.check_search(tmp_path, report.search_identity(
-            "wrn-10-1", GRID, TrainConfig(model="wrn-10-1", epochs=1, accumulate_ghost_batches=False)))
+            "wrn-10-1", GRID, TrainConfig.create(model="wrn-10-1", epochs=1, accumulate_ghost_batches=False)))
 
 
 def test_a_search_of_other_kernels_is_refused(tmp_path):
-    search = report.search_identity("wrn-10-1", GRID, TrainConfig(model="wrn-10-1", epochs=1))
+    search = report.search_identity("wrn-10-1", GRID, TrainConfig.create(model="wrn-10-1", epochs=1))
     assert search["onednn"] in (True, False)
     report.write_search(tmp_path, {**search, "onednn": not search["onednn"]})
     with pytest.raises(ValueError, match=f"the search in {tmp_path} was written with"):

@@ -11,7 +11,7 @@ from tfzoo.search.tuner import LRSearchTuner, format_result, trial_result
 from tfzoo.training import TrainConfig
 
 GRID = Grid((16, 64), (-2, 8), runs=2)
-CONFIG = TrainConfig(model="wrn-10-1", normalization="none", init="standard", epochs=1, seed=5)
+CONFIG = TrainConfig.create(model="wrn-10-1", normalization="none", init="standard", epochs=1, seed=5)
 
 
 def _finish(oracle, trial, metrics, status="COMPLETED"):
@@ -39,7 +39,7 @@ def test_every_trial_once_in_grid_order_then_stop(tmp_path, capsys):
 
 
 def test_a_search_on_held_out_training_examples_calls_its_accuracy_validation(tmp_path, capsys):
-    config = TrainConfig(model="wrn-10-1", normalization="none", init="standard", epochs=1, seed=5,
+    config = TrainConfig.create(model="wrn-10-1", normalization="none", init="standard", epochs=1, seed=5,
                          validation_examples=100)
     oracle = LRSearchTuner(config, GRID, tmp_path).oracle
     _finish(oracle, oracle.create_trial("tuner0"), {"test_accuracy": 0.5, "train_loss": 1.25, "diverged": 0.0,
@@ -111,10 +111,9 @@ class _Killed(BaseException):
 
 
 def test_a_finished_trial_is_recorded_before_its_checkpoints_are_deleted(tmp_path, monkeypatch):
-    import tfzoo.training
     from tfzoo.search import tuner as tuner_module
 
-    monkeypatch.setattr(tfzoo.training, "train", _fake_train)
+    monkeypatch.setattr(tuner_module, "train", _fake_train)
     seen = []
 
     def killed_while_deleting(trial_dir):
@@ -136,10 +135,10 @@ def test_a_finished_trial_is_recorded_before_its_checkpoints_are_deleted(tmp_pat
 
 
 def test_a_search_deletes_checkpoints_and_writes_hparams_sessions(tmp_path, monkeypatch):
-    import tfzoo.training
+    from tfzoo.search import tuner as tuner_module
     from tfzoo.search.tuner import run_search
 
-    monkeypatch.setattr(tfzoo.training, "train", _fake_train)
+    monkeypatch.setattr(tuner_module, "train", _fake_train)
     results = run_search(CONFIG, GRID, tmp_path)
     assert [r.spec for r in results] == GRID.trials()
     assert sum(r.diverged for r in results) == 4  # lr 2^8 = 256 > 100

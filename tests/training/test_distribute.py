@@ -55,7 +55,7 @@ def _weights(path):
 def one_device(tmp_path_factory):
     """The reference: RUN on the default strategy, in this process."""
     out = tmp_path_factory.mktemp("one_device")
-    results = train(TrainConfig(**RUN, output_dir=str(out)), verbose=0)
+    results = train(TrainConfig.create(**RUN, output_dir=str(out)), verbose=0)
     keras.backend.clear_session()
     return out, results
 
@@ -69,20 +69,20 @@ def test_bad_options_name_the_value():
     with pytest.raises(distribute.StrategyError, match="only used with strategy='tpu'"):
         distribute.check_options("mirrored", tpu="grpc://10.0.0.1:8470")
     with pytest.raises(ValueError, match="Unknown strategy 'tpu2'"):
-        TrainConfig(**RUN, strategy="tpu2").validate()
+        TrainConfig.create(**RUN, strategy="tpu2").validate()
 
 
 def test_batch_is_global_and_ghost_batches_are_per_replica():
-    config = TrainConfig(**{**RUN, "normalization": "ghost_batch_norm", "batch_size": 256, "ghost_batch_size": 32})
+    config = TrainConfig.create(**{**RUN, "normalization": "ghost_batch_norm", "batch_size": 256, "ghost_batch_size": 32})
     assert [config.accumulation(r) for r in (1, 2, 4, 8)] == [8, 4, 2, 1]
     with pytest.raises(ValueError, match=r"batch_size=256 must be a multiple of the number of replicas, 3"):
         config.accumulation(3)
     with pytest.raises(ValueError, match=r"per-replica batch 16 \(batch_size=256 over 16 replicas\) is smaller than ghost"):
         config.accumulation(16)
-    whole = TrainConfig(**{**RUN, "normalization": "ghost_batch_norm", "batch_size": 256, "ghost_batch_size": 32,
+    whole = TrainConfig.create(**{**RUN, "normalization": "ghost_batch_norm", "batch_size": 256, "ghost_batch_size": 32,
                            "accumulate_ghost_batches": False})
     assert [whole.accumulation(r) for r in (1, 2, 4, 8)] == [1, 1, 1, 1]  # each replica's layers split its batch
-    uneven = TrainConfig(**{**RUN, "batch_size": 192, "ghost_batch_size": 64})
+    uneven = TrainConfig.create(**{**RUN, "batch_size": 192, "ghost_batch_size": 64})
     assert uneven.accumulation(1) == 3 and uneven.accumulation(3) == 1
     with pytest.raises(ValueError, match=r"per-replica batch 96 .* must be a multiple of ghost_batch_size=64"):
         uneven.accumulation(2)
@@ -93,7 +93,7 @@ def test_one_device_is_its_own_chief(tmp_path):
 
     strategy = distribute.make_strategy("default")
     assert distribute.is_default(strategy) and strategy.num_replicas_in_sync == 1
-    assert distribute.is_chief(strategy) and prepare(TrainConfig(**RUN, output_dir=str(tmp_path / "run"))).chief
+    assert distribute.is_chief(strategy) and prepare(TrainConfig.create(**RUN, output_dir=str(tmp_path / "run"))).chief
 
 
 def test_virtual_cpus_after_tensorflow_started_is_a_clear_error():

@@ -20,7 +20,7 @@ from tfzoo.training import TrainConfig, train
 def config(out, **overrides):
     # ZeroInit with classifier dropout and two ghost batches per update: dropout's random state and the
     # accumulation both have to resume exactly.
-    return TrainConfig(dataset="cifar10", data_dir=sys.argv[1], model="wrn-10-1", normalization="none", init="zeroinit",
+    return TrainConfig.create(dataset="cifar10", data_dir=sys.argv[1], model="wrn-10-1", normalization="none", init="zeroinit",
                        classifier_dropout=0.5, batch_size=64, ghost_batch_size=32, lr=0.05, epochs=3,
                        max_train_examples=512, eval_batch_size=512, output_dir=out, **overrides)
 

@@ -15,7 +15,7 @@ NATIVE_BF16 = AVX2_ONLY | {"avx512f", "avx512_bf16", "amx_bf16"}
 def _config(tmp_path, precision):
     from tfzoo.training import TrainConfig
 
-    return TrainConfig(
+    return TrainConfig.create(
         dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", normalization="batch_norm", init="standard",
         epochs=1, max_train_examples=128, batch_size=64, lr=0.05, precision=precision, output_dir=str(tmp_path / "run"),
     )

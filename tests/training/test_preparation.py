@@ -10,7 +10,7 @@ from tfzoo.training import PreparedRun, TrainConfig, prepare, train
 
 
 def _config(tmp_path, **overrides):
-    return TrainConfig(**{**dict(dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", normalization="none",
+    return TrainConfig.create(**{**dict(dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", normalization="none",
                                  init="zeroinit", batch_size=32, ghost_batch_size=16, lr=0.05, epochs=1,
                                  max_train_examples=64, eval_batch_size=128, output_dir=str(tmp_path / "run")),
                           **overrides})

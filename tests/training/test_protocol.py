@@ -10,6 +10,8 @@ import tensorflow as tf
 
 import tfzoo
 from tests.conftest import CIFAR10_SUBSET
+from tfzoo.data import get_spec
+from tfzoo.models import ModelOptions
 from tfzoo.training import EpochSchedule, TrainConfig, accumulation_steps, add_l2, lr_at_epoch, make_optimizer, train
 
 
@@ -42,10 +44,10 @@ def test_accumulation_steps():
         accumulation_steps(100, 64, "ghost_batch_norm")
     assert accumulation_steps(256, 64, "ghost_batch_norm", accumulate=False) == 1  # the layers split the batch
     gbn = dict(normalization="ghost_batch_norm", init="standard", batch_size=128, ghost_batch_size=64)
-    assert TrainConfig(**gbn).accumulation() == 2
-    assert TrainConfig(**gbn, accumulate_ghost_batches=False).accumulation() == 1
+    assert TrainConfig.create(**gbn).accumulation() == 2
+    assert TrainConfig.create(**gbn, accumulate_ghost_batches=False).accumulation() == 1
     with pytest.raises(ValueError, match="batch_size=96 must be a multiple of ghost_batch_size=64"):
-        TrainConfig(**{**gbn, "batch_size": 96}, accumulate_ghost_batches=False).accumulation()
+        TrainConfig.create(**{**gbn, "batch_size": 96}, accumulate_ghost_batches=False).accumulation()
 
 
 def _tiny_model():
@@ -110,7 +112,7 @@ def _config(tmp_path, **overrides):
         output_dir=str(tmp_path / "run"),
     )
     base.update(overrides)
-    return TrainConfig(**base)
+    return TrainConfig.create(**base)
 
 
 @pytest.mark.slow
@@ -138,6 +140,14 @@ def test_a_ghost_batch_norm_run_without_accumulation_takes_one_step_per_update(t
                      accumulate_ghost_batches=False)
     results = train(config, verbose=0)
     assert results["accumulation_steps"] == 1 and not results["diverged"]
+    # The run, its checkpoint and its results record the one model description: TrainConfig's options.
+    out = tmp_path / "run"
+    expected = config.model_options(get_spec("cifar10", str(CIFAR10_SUBSET)))
+    assert TrainConfig.from_dict(json.loads((out / "config.json").read_text())) == config
+    checkpoint = json.loads((out / "checkpoints" / "epoch_0001.json").read_text())["architecture"]
+    assert checkpoint["model"] == "wrn-10-1" and ModelOptions.from_kwargs(**{
+        k: tuple(v) if isinstance(v, list) else v for k, v in checkpoint["options"].items()}) == expected
+    assert results["model_options"] == expected.as_dict() and expected.ghost_batch_size == 32
     model = keras.models.load_model(tmp_path / "run" / "model.keras")
     assert int(model.optimizer.iterations) == 256 // 64  # one step per update of 64; accumulating would take 8
     assert json.loads((tmp_path / "run" / "config.json").read_text())["accumulate_ghost_batches"] is False

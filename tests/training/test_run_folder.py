@@ -208,12 +208,12 @@ def test_data_dir_is_compared_as_a_resolved_path(tmp_path, monkeypatch, spelling
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.chdir(tmp_path)
-    config = TrainConfig(data_dir=str(data), output_dir=str(tmp_path / "run"))
+    config = TrainConfig.create(data_dir=str(data), output_dir=str(tmp_path / "run"))
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(config.to_json())
-    again = TrainConfig(data_dir=spelling.format(d=data, name="data", rel="data"), output_dir=config.output_dir)
+    again = TrainConfig.create(data_dir=spelling.format(d=data, name="data", rel="data"), output_dir=config.output_dir)
     check_resumable(config.output_dir, again)
     other = tmp_path / "other"
     other.mkdir()
     with pytest.raises(ValueError, match=f"holds a run with data_dir='{data}', not '{other}'"):
-        check_resumable(config.output_dir, TrainConfig(data_dir=str(other), output_dir=config.output_dir))
+        check_resumable(config.output_dir, TrainConfig.create(data_dir=str(other), output_dir=config.output_dir))

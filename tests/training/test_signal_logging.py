@@ -8,7 +8,7 @@ def test_log_signal_writes_multipliers_per_epoch(tmp_path):
 
     from tfzoo.training import TrainConfig, train
 
-    config = TrainConfig(
+    config = TrainConfig.create(
         dataset="cifar10", data_dir=str(CIFAR10_SUBSET), model="wrn-10-1", normalization="none", init="zeroinit",
         epochs=2, max_train_examples=128, batch_size=64, lr=0.1, log_signal=True, output_dir=str(tmp_path / "run"),
     )

@@ -18,7 +18,7 @@ __all__ = [
 def __getattr__(name):
     # The callback writes TensorBoard summaries with TensorFlow; imported on first use only.
     if name == "SignalLogger":
-        from tfzoo.analysis.callbacks import SignalLogger
+        from tfzoo.analysis.callbacks import SignalLogger  # TensorBoard's writer: TensorFlow, on first use only
 
         return SignalLogger
     raise AttributeError(f"module 'tfzoo.analysis' has no attribute {name!r}")

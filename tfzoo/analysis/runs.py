@@ -18,6 +18,8 @@ import json
 import statistics
 from pathlib import Path
 
+from tfzoo.training.outputs import write_bytes_atomic
+
 
 class RunError(ValueError):
     """A run folder or history file that cannot be read; the message is one line."""
@@ -108,8 +110,6 @@ def plot_comparison(runs, path, title=""):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from tfzoo.training.outputs import write_bytes_atomic
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     late = []

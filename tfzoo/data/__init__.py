@@ -6,7 +6,7 @@ and ``make_eval_dataset`` turn the arrays into normalized, one-hot tf.data batch
 ImageNet is streamed instead (``imagenet.py``); ``training_datasets`` serves both kinds.
 
 Names are imported on first use, as in ``tfzoo.training``: the data sets' descriptions
-(``tfzoo.data.specs``), which the pretrained registry reads, import without TensorFlow, so a
+(``tfzoo.data.specs``, ``catalog``), which the pretrained registry reads, import without TensorFlow, so a
 pretrained model loads into ``create_model`` on any Keras backend with TensorFlow absent.
 """
 
@@ -26,8 +26,8 @@ _EXPORTS = {
     "load_class_names": "sources",
     "DataError": "specs",
     "DatasetSpec": "specs",
-    "get_spec": "specs",
-    "list_datasets": "specs",
+    "get_spec": "catalog",
+    "list_datasets": "catalog",
     "TrainingData": "training_data",
     "num_examples": "training_data",
     "training_datasets": "training_data",

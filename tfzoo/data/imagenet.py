@@ -24,7 +24,8 @@ from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import (AUGMENT, MIXUP, SHUFFLE, check_int, check_stream_args, epoch_numbers,
                                  finish_batch, fold_seed, normalize, root_seed, steps_per_epoch)
 from tfzoo.data.sources import ENV_VAR, one_line
-from tfzoo.data.specs import DataError, get_spec
+from tfzoo.data.catalog import get_spec
+from tfzoo.data.specs import DataError
 from tfzoo.lazy import LazyModule
 
 tf = LazyModule("tensorflow")  # used on the TensorFlow backend only

@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from tfzoo.data.releases import RELEASES
-from tfzoo.data.specs import DataError, check_arrays, get_spec
+from tfzoo.data.catalog import get_spec
+from tfzoo.data.folder import load_folder
+from tfzoo.data.specs import DataError, check_arrays
+from tfzoo.data.tfds_source import load_tfds
 
 SPLITS = ("train", "test")
 ENV_VAR = "TFZOO_DATA_DIR"
@@ -44,12 +47,8 @@ def load_arrays(name, split, data_dir=None, max_examples=None):
     ``tfds:NAME`` read the user's image folders and prepared TFDS data sets.
     """
     if name == "folder":
-        from tfzoo.data.folder import load_folder
-
         return load_folder(data_dir, split, max_examples)
     if isinstance(name, str) and name.startswith("tfds:"):
-        from tfzoo.data.tfds_source import load_tfds
-
         return load_tfds(name, split, data_dir, max_examples)
     spec = get_spec(name)
     if spec.streaming:

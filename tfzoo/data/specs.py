@@ -90,33 +90,6 @@ SPECS = {
 }
 
 
-USER_DATASETS = ("folder", "tfds:NAME")  # read from the user's data: their spec comes from it
-
-
-def list_datasets():
-    """Names accepted by ``get_spec`` and ``load_arrays``, sorted; also ``folder`` (a user's
-    image folders, ``folder.py``) and ``tfds:NAME`` (a prepared TFDS data set, ``tfds_source.py``)."""
-    return sorted(SPECS)
-
-
-def get_spec(name, data_dir=None):
-    """The ``DatasetSpec`` called ``name``; ``DataError`` naming the accepted names otherwise.
-
-    ``folder`` and ``tfds:NAME`` are described by their data, read from ``data_dir``.
-    """
-    if name == "folder":
-        from tfzoo.data.folder import folder_spec
-
-        return folder_spec(data_dir)
-    if isinstance(name, str) and name.startswith("tfds:"):
-        from tfzoo.data.tfds_source import tfds_spec
-
-        return tfds_spec(name, data_dir)
-    if name not in SPECS:
-        raise DataError(f"unknown dataset {name!r}; accepted: {', '.join([*list_datasets(), *USER_DATASETS])}")
-    return SPECS[name]
-
-
 def check_arrays(images, labels, spec, origin):
     """Raise ``DataError`` unless images are uint8 [N, *image_shape] and labels N ints in range."""
     if images.dtype != np.uint8 or images.shape[1:] != spec.image_shape:

@@ -15,7 +15,8 @@ from tfzoo.data import imagenet, numpy_pipeline
 from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
 from tfzoo.data.sources import load_arrays
-from tfzoo.data.specs import DataError, get_spec
+from tfzoo.data.catalog import get_spec
+from tfzoo.data.specs import DataError
 
 
 class TrainingData(NamedTuple):

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfzoo import inference
+from tfzoo.data import load_arrays
 from tfzoo.export.common import (CALIBRATION_IMAGES, FILENAMES, FLOAT_TOLERANCE, FORMATS, INT8_TOLERANCE, METADATA,
                                  METADATA_KEY, PREDICT_BATCH, SIGNATURES, ExportError, Source, first_line, predict,
                                  read_metadata, serving_model, sha256_file, tf_error_line)
@@ -113,8 +115,6 @@ def _check_images(spec, count=64, seed=0):
 
 
 def _calibration_draw(spec, data_dir, seed=0):
-    from tfzoo.data import load_arrays
-
     images, _ = load_arrays(spec.name, "train", data_dir)
     index = np.random.RandomState(seed).choice(len(images), min(CALIBRATION_IMAGES, len(images)), replace=False)
     return images[np.sort(index)]
@@ -122,8 +122,6 @@ def _calibration_draw(spec, data_dir, seed=0):
 
 def _compare(format, path, images, expected):
     """Runs the export in its runtime on ``images``; raises ExportError if it disagrees with Keras."""
-    from tfzoo import inference
-
     try:
         if format == "saved_model":
             import tensorflow as tf

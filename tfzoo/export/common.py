@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfzoo.inference import predict_proba
+
 FORMATS = ("saved_model", "litert", "litert_int8", "onnx")
 FILENAMES = {"litert": "model.tflite", "litert_int8": "model.tflite", "onnx": "model.onnx"}
 METADATA = Path("assets.extra") / "tfzoo.json"  # inside a SavedModel
@@ -39,8 +41,6 @@ class Source:
 
 def predict(source, images):
     """Keras's probabilities for uint8 ``images``: what every export must reproduce."""
-    from tfzoo.inference import predict_proba
-
     if source.preprocessed:
         import keras
 

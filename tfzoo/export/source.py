@@ -7,7 +7,8 @@ from pathlib import Path
 import keras
 
 from tfzoo import serialization  # noqa: F401  (registers what a run's model.keras names: the EpochSchedule)
-from tfzoo.data.specs import DatasetSpec, get_spec
+from tfzoo.data.catalog import get_spec
+from tfzoo.data.specs import DatasetSpec
 from tfzoo.export.common import ExportError, Source, first_line, sha256_file
 from tfzoo.pretrained.loading import opened
 from tfzoo.pretrained.presets import load_preset, read_preset

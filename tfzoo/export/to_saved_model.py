@@ -3,6 +3,7 @@ with tfzoo's metadata in ``assets.extra/tfzoo.json``."""
 
 import json
 
+from tfzoo.data import normalize
 from tfzoo.export.common import METADATA, converting
 
 
@@ -10,8 +11,6 @@ def write_saved_model(source, path, metadata):
     """The SavedModel with ``serving_default`` (uint8) and ``serving_encoded`` (image bytes)."""
     import keras
     import tensorflow as tf
-
-    from tfzoo.data import normalize
 
     model, spec = source.model, source.spec
     height, width, channels = spec.image_shape

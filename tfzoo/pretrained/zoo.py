@@ -7,7 +7,7 @@ learning rate was chosen, license and paper. ``python -m export.model_cards`` re
 ``docs/pretrained.md`` and README.md.
 """
 
-from tfzoo.data.specs import get_spec
+from tfzoo.data.catalog import get_spec
 from tfzoo.pretrained.registry import PretrainedModel, register
 
 _FASHION = get_spec("fashion_mnist").class_names

@@ -28,7 +28,7 @@ def search_identity(model, grid, base_config):
 
     ``base_config.seed`` is the seed of run 0 (run r uses seed + r).
     """
-    config = {k: v for k, v in base_config.to_dict().items() if k not in PER_TRIAL_FIELDS}
+    config = {k: v for k, v in base_config.to_flat_dict().items() if k not in PER_TRIAL_FIELDS}
     return {"model": model, "grid": grid.to_dict(), "config": config, "onednn": onednn_enabled()}
 
 
@@ -39,7 +39,7 @@ def check_search(directory, search):
         return
     previous = json.loads(path.read_text())
     if isinstance(previous.get("config"), dict):  # training fields added since it was written: their defaults
-        defaults = {k: v for k, v in TrainConfig().to_dict().items() if k not in PER_TRIAL_FIELDS}
+        defaults = {k: v for k, v in TrainConfig().to_flat_dict().items() if k not in PER_TRIAL_FIELDS}
         previous["config"] = {**defaults, **previous["config"]}
     for key in ("model", "grid", "config"):
         old, new = previous.get(key), search[key]

@@ -18,9 +18,11 @@ from pathlib import Path
 import keras_tuner
 from keras_tuner.engine import base_tuner
 
+from tfzoo.data import DataError
+from tfzoo.search import hparams, report
 from tfzoo.search.grid import TrialSpec
-from tfzoo.search.summary import TrialResult
-from tfzoo.training import outputs
+from tfzoo.search.summary import TrialResult, summarize
+from tfzoo.training import outputs, train
 
 PROJECT = "keras_tuner"
 _COMPLETED = keras_tuner.engine.trial.TrialStatus.COMPLETED
@@ -130,9 +132,6 @@ class LRSearchTuner(base_tuner.BaseTuner):
     def run_trial(self, trial, verbose=0):
         import keras
 
-        from tfzoo.data import DataError
-        from tfzoo.training import train
-
         spec = TrialSpec(**trial.hyperparameters.values)
         config = self.trial_config(spec)
         try:
@@ -159,8 +158,6 @@ class LRSearchTuner(base_tuner.BaseTuner):
         recorded = self.oracle.get_trial(trial.trial_id)  # on a worker: the chief's record, over gRPC
         if recorded.status != _COMPLETED:
             return
-        from tfzoo.search import hparams
-
         spec = TrialSpec(**recorded.hyperparameters.values)
         hparams.write_session(self.directory_path, self.base_config, trial_result(recorded))
         delete_checkpoints(self.trial_config(spec).output_dir)
@@ -223,9 +220,6 @@ def search_and_report(base_config, grid, directory, identity, best, *, is_worker
     """One learning-rate search with its files: ``search.json`` (not on a worker), the missing trials,
     then ``trials.csv`` and the summaries (``report.write_outputs``). Returns (results, summary), or
     None on a distributed worker. Raises keras_tuner.errors.FatalError if the data cannot be read."""
-    from tfzoo.search import hparams, report
-    from tfzoo.search.summary import summarize
-
     if not is_worker:
         report.write_search(directory, identity)
     results = run_search(base_config, grid, directory)

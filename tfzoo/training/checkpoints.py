@@ -156,9 +156,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
     then renamed (``outputs.save_model_atomic``); keeps the last ``keep``. The ``.json`` is written
     last, so its presence marks a complete checkpoint."""
 
-    def __init__(self, directory, keep=2, initial_history=None, torch_rng=None):
-        """``initial_history`` and ``torch_rng``: what ``restore`` read, for a run that resumes."""
+    def __init__(self, directory, keep=2, initial_history=None, torch_rng=None, architecture=None):
+        """``initial_history`` and ``torch_rng``: what ``restore`` read, for a run that resumes;
+        ``architecture``: {"model": name, "options": ModelOptions fields}, recorded in each ``.json``."""
         super().__init__()
+        self.architecture = architecture
         self.directory = Path(directory)
         self.keep = keep
         self.history = list(initial_history or [])
@@ -187,6 +189,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "seed_states": [np.asarray(g.state).tolist() for g in _seed_generators(self.model)],
             "onednn": onednn_enabled(),  # a resumed run must use the same kernels (loop.check_resumable)
             "precision": precision_of(self.model),  # and, with --precision=auto, the same precision (prepare)
+            **({"architecture": self.architecture} if self.architecture else {}),
             **_torch_rng(),
         }
         write_text_atomic(path.with_suffix(".json"), json.dumps(state))

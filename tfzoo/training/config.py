@@ -6,7 +6,7 @@ import json
 from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
 from tfzoo.models.options import FIELDS as MODEL_FIELDS
-from tfzoo.models.options import ModelOptions
+from tfzoo.models.options import RUN_FIELDS, ModelOptions
 from tfzoo.models.registry import resolve_options
 from tfzoo.models.schemes import get_normalization
 from tfzoo.precision import check_precision
@@ -19,23 +19,26 @@ from tfzoo.training.schedules import SCHEDULES
 IMAGENET_PROTOCOL = dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_size=256, schedule="paper")
 
 
+# The model a run trains unless told otherwise: the paper's ZeroInit, without normalization. Every other
+# model option keeps ``ModelOptions``' default, so that a change to an option touches options.py alone.
+PAPER_OPTIONS = ModelOptions(normalization="none", init="zeroinit")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """One training run. Defaults are the protocol of "Batch normalization has multiple benefits"
-    (section 3) for ZeroInit WRN-16-4 on CIFAR-10."""
+    (section 3) for ZeroInit WRN-16-4 on CIFAR-10.
+
+    ``options`` is the model's ``ModelOptions`` (its run options: ``RUN_FIELDS``; the classes and
+    input shape follow from the data set). ``TrainConfig.create`` and ``replace`` take those options
+    by name beside the training fields, and ``config.normalization`` reads ``config.options``'.
+    """
 
     dataset: str = "cifar10"
     data_dir: str | None = None
     model: str = "wrn-16-4"
-    normalization: str = "none"
-    init: str = "zeroinit"
-    dropout: float = 0.0
-    classifier_dropout: float | None = None
-    conv_bias: bool | None = None
-    scalar_multiplier: bool | None = None
-    scalar_bias: bool = False
+    options: ModelOptions = dataclasses.field(default_factory=lambda: PAPER_OPTIONS)
     batch_size: int = 64
-    ghost_batch_size: int = 64
     accumulate_ghost_batches: bool = True  # B/G micro-steps of G per update (the paper's way), or one step of B
     lr: float = 0.25
     momentum: float = 0.9
@@ -72,15 +75,53 @@ class TrainConfig:
     def augment(self):
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
 
+    @classmethod
+    def create(cls, **values):
+        """A ``TrainConfig`` from keyword values, where each run option (``normalization="batch_norm"``,
+        ``ghost_batch_size=32``, ...) may stand beside the training fields or in ``options``
+        (a ``ModelOptions`` or a dict). Unknown names: a ValueError naming the first."""
+        return cls().replace(**values)
+
+    @classmethod
+    def from_dict(cls, values):
+        """The ``TrainConfig`` a run's config.json records (``to_dict``), or one written before the
+        options were nested (every run option a top-level key). Fields added since take their defaults;
+        fields removed since are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)} | set(RUN_FIELDS)
+        return cls.create(**{k: v for k, v in values.items() if k in known})
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied, run options by name among them (as ``create``)."""
+        options = changes.pop("options", self.options)
+        if isinstance(options, dict):
+            options = self.options.replace(**options)
+        moved = {k: changes.pop(k) for k in list(changes) if k in MODEL_FIELDS}
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValueError(f"Unknown training option {unknown[0]!r}; accepted: the TrainConfig fields and "
+                             f"the model options {', '.join(RUN_FIELDS)}.")
+        return dataclasses.replace(self, options=options.replace(**moved), **changes)
+
+    def __getattr__(self, name):  # config.normalization, config.init, ...: the model's run options
+        if name in RUN_FIELDS:
+            return getattr(self.options, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def model_options(self, spec):
-        """The ``ModelOptions`` of this run's model on data set ``spec``: every field the two share
-        (normalization, init, the scheme's overrides, dropout, ghost batch), the classes and input
-        shape of ``spec``; a run always trains the classifier on standardized images."""
-        shared = {name: getattr(self, name) for name in MODEL_FIELDS if hasattr(self, name)}
-        return ModelOptions(**shared, num_classes=spec.num_classes, input_shape=spec.image_shape)
+        """The ``ModelOptions`` of this run's model on data set ``spec``: ``options`` with the classes
+        and input shape of ``spec``; a run always trains the classifier on standardized images."""
+        return self.options.replace(num_classes=spec.num_classes, input_shape=spec.image_shape)
 
     def validate(self):
         """Raises ValueError naming the first bad value and what is accepted; builds nothing big."""
+        if not isinstance(self.options, ModelOptions):
+            raise ValueError(f"options must be a ModelOptions. Received: options={self.options!r}")
+        set_by_data = [name for name in MODEL_FIELDS if name not in RUN_FIELDS and
+                       getattr(self.options, name) != getattr(ModelOptions(), name)]
+        if set_by_data:
+            raise ValueError(f"options.{set_by_data[0]} is set by the data set and the training, not the run; "
+                             f"a run chooses only {', '.join(RUN_FIELDS)}. Received: "
+                             f"{set_by_data[0]}={getattr(self.options, set_by_data[0])!r}")
         spec = get_spec(self.dataset, self.data_dir)
         resolve_options(self.model, self.model_options(spec))  # model and scheme errors, without building
         _positive_int("batch_size", self.batch_size)
@@ -148,7 +189,16 @@ class TrainConfig:
         return accumulation_steps(per_replica, ghost, normalization, self.accumulate_ghost_batches)
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        """JSON-ready fields, ``options`` holding the run options (the rest follow from the data set)."""
+        values = dataclasses.asdict(self)
+        values["options"] = {name: values["options"][name] for name in RUN_FIELDS}
+        return values
+
+    def to_flat_dict(self):
+        """``to_dict`` with the run options beside the training fields: what a resume or a search
+        compares, one named value at a time."""
+        values = self.to_dict()
+        return {**values.pop("options"), **values}
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from tfzoo import analysis
 from tfzoo import data as data_lib
 from tfzoo import distribute
 from tfzoo.data import numpy_pipeline
@@ -180,55 +181,24 @@ def initial_weights_from(config, spec):
 
 def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initial_weights):
     """``train`` after the checks and the data: reads checkpoints from ``run.output_dir``, writes to ``write_dir``."""
-    config, spec, strategy, accumulation, precision = run.config, run.spec, run.strategy, run.accumulation, run.precision
-    out = run.output_dir
-    on_tensorflow = keras.backend.backend() == "tensorflow"
+    config, strategy = run.config, run.strategy
     # One fit step per ghost batch with Keras's accumulation; under a strategy, where Keras's
     # accumulation cannot run, one fit step per update that accumulates inside the step.
-    micro_steps = accumulation if distribute.is_default(strategy) else 1
+    micro_steps = run.accumulation if distribute.is_default(strategy) else 1
     updates_per_epoch = data_lib.steps_per_epoch(data.num_train, config.batch_size)
     steps_per_epoch = updates_per_epoch * micro_steps
-    schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, hold_epochs=config.hold_epochs,
-                             decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
-    history, torch_rng = [], None
-    with distribute.scope(strategy):
-        with precision_scope(precision):  # layers keep their dtype policy after the scope
-            model = build_model(config.model, options=config.model_options(spec))
-        add_l2(model, config.weight_decay)
-        optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
-        model.compile(
-            optimizer=wrap_optimizer(optimizer, precision),
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
-            metrics=recipe_metrics(spec.num_classes),
-        )
-        # Built here, not inside the first traced train step: variables created there (these, and
-        # metrics given by name) make TensorFlow trace the step a second time.
-        model.optimizer.build(model.trainable_variables)
-        if path is not None:
-            restored = checkpoints.restore(model, path)
-            history, torch_rng = restored["history"], restored.get("torch_rng")
-            print(f"Resuming {out} from epoch {start_epoch} ({path.name}).", flush=True)
-        elif initial_weights is not None:
-            model.set_weights(initial_weights)  # the same architecture: the same weights, in the same order
-
+    model, history, torch_rng = _compiled_model(run, steps_per_epoch, micro_steps, path, start_epoch, initial_weights)
     divergence = Divergence()
-    checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history, torch_rng=torch_rng)
-    train_ds = data.train
-    if micro_steps > 1:
-        size = config.batch_size // micro_steps
-        train_ds = train_ds.rebatch(size) if on_tensorflow else numpy_pipeline.rebatch(train_ds, size)
-    train_ds = distribute.shard_by_example(train_ds, strategy)
-    test_ds = distribute.shard_by_example(data.test, strategy)
+    architecture = {"model": config.model, "options": config.model_options(run.spec).as_dict()}
+    checkpoint = _Checkpoint(write_dir / "checkpoints", divergence, initial_history=history, torch_rng=torch_rng,
+                             architecture=architecture)
+    train_ds, test_ds = _replica_data(run, data, micro_steps)
     if config.log_signal:
-        from tfzoo.analysis import SignalLogger
-
         images, _ = next(iter(data.eval_train))  # un-augmented, normalized training images
-        callbacks = [*callbacks, SignalLogger(str(write_dir / "tensorboard" / "signal"), images[: config.ghost_batch_size])]
-    distribute.prepare_fit(model, strategy, train_ds, accumulation)
-    # TensorBoard's logs are written through TensorFlow: on the TensorFlow backend only (history.csv has every number).
-    tensorboard = [keras.callbacks.TensorBoard(str(write_dir / "tensorboard"))] if on_tensorflow else []
+        callbacks = [*callbacks, analysis.SignalLogger(str(write_dir / "tensorboard" / "signal"), images[: config.ghost_batch_size])]
+    distribute.prepare_fit(model, strategy, train_ds, run.accumulation)
     if start_epoch < config.epochs:
-        try:
+        with _os_errors(write_dir):
             model.fit(
                 train_ds,
                 epochs=config.epochs,
@@ -236,43 +206,13 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
                 steps_per_epoch=steps_per_epoch,
                 validation_data=test_ds,
                 shuffle=False,  # the dataset shuffles itself, by (seed, epoch)
-                callbacks=[divergence, checkpoint, *tensorboard, *callbacks],
+                callbacks=[divergence, checkpoint, *_tensorboard(write_dir), *callbacks],
                 verbose=verbose,
             )
-        except (tf.errors.OpError if on_tensorflow else ()) as error:
-            # TensorBoard's writer on a full or read-only disk fails as a TensorFlow op: raise it as the
-            # OSError that every other write to the folder raises (the checkpoints written so far are whole).
-            os_error = outputs.os_error_from(error, write_dir)
-            if os_error is None:
-                raise
-            raise os_error from error
-
-    results = {
-        "model": config.model,
-        "dataset": config.dataset,
-        "diverged": divergence.at is not None,
-        "diverged_at": divergence.at,
-        "epochs": len(checkpoint.history),
-        "resumed_from_epoch": start_epoch or None,
-        "strategy": config.strategy,
-        "bit_reproducible": run.reproducible,  # tfzoo.training.determinism
-        "precision": precision,  # what ran; precision_requested: what the config asked (auto resolves)
-        "precision_requested": config.precision,
-        "num_replicas": strategy.num_replicas_in_sync,
-        "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
-        "accumulation_steps": accumulation,
-        "updates_per_epoch": updates_per_epoch,
-        "num_train_examples": data.num_train,
-        "num_test_examples": data.num_test,
-        "dataset_spec": dataclasses.asdict(spec),  # classes and normalization, which exports need
-        "eval_split": config.eval_split,  # "validation": the test_* metrics are on held-out training examples
-        "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-        "config": config.to_dict(),
-        "machine": machine(),
-    }
+    results = _run_record(run, data, model, start_epoch, updates_per_epoch, divergence, checkpoint)
     if divergence.at is None:
         train_eval_ds = data.eval_train
-        if spec.streaming:  # a full pass over ImageNet's 1.28M training images would take as long as an epoch
+        if run.spec.streaming:  # a full pass over ImageNet's 1.28M training images would take as long as an epoch
             train_eval_ds = train_eval_ds.take(-(-STREAMING_TRAIN_LOSS_EXAMPLES // config.eval_batch_size))
         results.update(_final_metrics(model, test_ds, distribute.shard_by_example(train_eval_ds, strategy)))
         outputs.save_model_atomic(model, write_dir / "model.keras")
@@ -282,6 +222,93 @@ def _train(run, data, start_epoch, path, *, write_dir, callbacks, verbose, initi
     outputs.plot_curves(checkpoint.history, write_dir / "curves.png", title=f"{config.model} {config.normalization}/{config.init}")
     outputs.write_text_atomic(write_dir / "results.json", json.dumps(outputs.jsonable(results), indent=2, sort_keys=True))
     return results
+
+
+def _compiled_model(run, steps_per_epoch, micro_steps, path, start_epoch, initial_weights):
+    """(model, history, torch RNG state): the run's model built under its strategy and precision, with
+    L2, SGD on the paper's schedule and the recipe's metrics, restored from checkpoint ``path`` or
+    started from ``initial_weights`` (``--init_from``) when given."""
+    config, spec = run.config, run.spec
+    schedule = EpochSchedule(config.schedule, config.lr, config.epochs, steps_per_epoch, hold_epochs=config.hold_epochs,
+                             decay_every=config.decay_every, warmup_epochs=config.warmup_epochs)
+    history, torch_rng = [], None
+    with distribute.scope(run.strategy):
+        with precision_scope(run.precision):  # layers keep their dtype policy after the scope
+            model = build_model(config.model, options=config.model_options(spec))
+        add_l2(model, config.weight_decay)
+        optimizer = make_optimizer(schedule, momentum=config.momentum, nesterov=config.nesterov, accumulation=micro_steps)
+        model.compile(
+            optimizer=wrap_optimizer(optimizer, run.precision),
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
+            metrics=recipe_metrics(spec.num_classes),
+        )
+        # Built here, not inside the first traced train step: variables created there (these, and
+        # metrics given by name) make TensorFlow trace the step a second time.
+        model.optimizer.build(model.trainable_variables)
+        if path is not None:
+            restored = checkpoints.restore(model, path)
+            history, torch_rng = restored["history"], restored.get("torch_rng")
+            print(f"Resuming {run.output_dir} from epoch {start_epoch} ({path.name}).", flush=True)
+        elif initial_weights is not None:
+            model.set_weights(initial_weights)  # the same architecture: the same weights, in the same order
+    return model, history, torch_rng
+
+
+def _replica_data(run, data, micro_steps):
+    """(training, test) datasets as the strategy's replicas read them: training batches split into
+    ``micro_steps`` ghost batches for Keras's gradient accumulation."""
+    train_ds = data.train
+    if micro_steps > 1:
+        size = run.config.batch_size // micro_steps
+        train_ds = train_ds.rebatch(size) if keras.backend.backend() == "tensorflow" else numpy_pipeline.rebatch(train_ds, size)
+    return distribute.shard_by_example(train_ds, run.strategy), distribute.shard_by_example(data.test, run.strategy)
+
+
+def _tensorboard(write_dir):
+    """TensorBoard's logs are written through TensorFlow: on the TensorFlow backend only (history.csv has every number)."""
+    return [keras.callbacks.TensorBoard(str(write_dir / "tensorboard"))] if keras.backend.backend() == "tensorflow" else []
+
+
+@contextlib.contextmanager
+def _os_errors(write_dir):
+    """TensorBoard's writer on a full or read-only disk fails as a TensorFlow op: raised as the OSError
+    that every other write to the folder raises (the checkpoints written so far are whole)."""
+    try:
+        yield
+    except (tf.errors.OpError if keras.backend.backend() == "tensorflow" else ()) as error:
+        os_error = outputs.os_error_from(error, write_dir)
+        if os_error is None:
+            raise
+        raise os_error from error
+
+
+def _run_record(run, data, model, start_epoch, updates_per_epoch, divergence, checkpoint):
+    """What results.json records of the run besides its final metrics and times."""
+    config, strategy = run.config, run.strategy
+    return {
+        "model": config.model,
+        "model_options": config.model_options(run.spec).as_dict(),  # what create_model builds it from
+        "dataset": config.dataset,
+        "diverged": divergence.at is not None,
+        "diverged_at": divergence.at,
+        "epochs": len(checkpoint.history),
+        "resumed_from_epoch": start_epoch or None,
+        "strategy": config.strategy,
+        "bit_reproducible": run.reproducible,  # tfzoo.training.determinism
+        "precision": run.precision,  # what ran; precision_requested: what the config asked (auto resolves)
+        "precision_requested": config.precision,
+        "num_replicas": strategy.num_replicas_in_sync,
+        "per_replica_batch_size": config.batch_size // strategy.num_replicas_in_sync,
+        "accumulation_steps": run.accumulation,
+        "updates_per_epoch": updates_per_epoch,
+        "num_train_examples": data.num_train,
+        "num_test_examples": data.num_test,
+        "dataset_spec": dataclasses.asdict(run.spec),  # classes and normalization, which exports need
+        "eval_split": config.eval_split,  # "validation": the test_* metrics are on held-out training examples
+        "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "config": config.to_dict(),
+        "machine": machine(),
+    }
 
 
 def _final_metrics(model, test_ds, train_ds):

@@ -136,11 +136,11 @@ def check_resumable(output_dir, config):
     if not saved.exists():
         return
     try:
-        previous = {**TrainConfig().to_dict(), **json.loads(saved.read_text())}  # fields added since: defaults
-    except (ValueError, TypeError) as error:
+        previous = TrainConfig.from_dict(json.loads(saved.read_text())).to_flat_dict()  # fields added since: defaults
+    except (ValueError, TypeError, AttributeError) as error:
         raise ValueError(f"output_dir {output_dir}: {saved} is not a run's configuration ({error}); "
                          "use a new --output_dir or delete the old one.") from None
-    changed = {k: (previous[k], v) for k, v in config.to_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS
+    changed = {k: (previous[k], v) for k, v in config.to_flat_dict().items() if previous[k] != v and k not in _LOCATION_FIELDS
                and not (k == "data_dir" and same_data_dir(previous[k], v))}
     if changed:
         key, (old, new) = sorted(changed.items())[0]

@@ -30,7 +30,7 @@ def test_tables_4_5_on_synthetic_imagenet(tmp_path):
     for search in results["searches"]:
         trial = search["trials"][0]
         ran = json.loads((out / search["folder"] / "trials" / trial["name"] / "results.json").read_text())
-        config = ran["config"]
+        config = {**ran["config"], **ran["config"]["options"]}  # the run options recorded under "options"
         assert ran["dataset"] == "imagenet2012" and config["model"] == search["model"]
         assert search["model"] == ("resnet18_v2" if search["condition"].startswith("v2_") else "resnet18_v1")
         # section 5's schedule and ghost batch (256, or the whole batch when smaller)

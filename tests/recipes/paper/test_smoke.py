@@ -15,6 +15,7 @@ from tests.cli_cases import assert_one_error
 from tests.conftest import CIFAR10_SUBSET
 from tests.recipes.paper.conftest import EXPERIMENTS, trial_mtimes
 from tests.search.test_plots import assert_valid_png
+from tfzoo.training import TrainConfig
 
 pytestmark = pytest.mark.slow
 PROGRESS = re.compile(r"^\[\d+/\d+\] batch \d+, lr 2\^-?\d+, run \d+: ")
@@ -77,9 +78,10 @@ def test_results_json_is_the_trials(smoke, name):
             ran = json.loads((folder / "trials" / trial["name"] / "results.json").read_text())
             assert (folder / "trials" / trial["name"] / "model.keras").is_file()
             assert not (folder / "trials" / trial["name"] / "checkpoints").exists()  # deleted once finished
-            assert ran["config"]["model"] == search["model"] and ran["config"]["normalization"] == search["normalization"]
-            assert ran["config"]["init"] == search["init"] and ran["config"]["batch_size"] == search["batch_size"]
-            assert all(ran["config"][k] == v for k, v in search["overrides"].items())
+            config = TrainConfig.from_dict(ran["config"])  # the run options recorded under "options"
+            assert config.model == search["model"] and config.normalization == search["normalization"]
+            assert config.init == search["init"] and config.batch_size == search["batch_size"]
+            assert all(getattr(config, k) == v for k, v in search["overrides"].items())
             assert trial["diverged"] == ran["diverged"]
             if not trial["diverged"]:
                 assert trial["test_accuracy"] == pytest.approx(ran["test_accuracy"])
