@@ -25,7 +25,7 @@ demo: install
 
 test: install
 	$(PYTEST)
-	KERAS_BACKEND=jax $(PYTEST) tests/layers tests/models
+	KERAS_BACKEND=jax $(PYTEST) tests/layers tests/models -m "not large"
 
 # Wheels for bench/gpu_figures.py's GPU machine (tools/gpu_wheels.sh says which and why).
 gpu-wheels:

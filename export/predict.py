@@ -4,7 +4,8 @@
     python -m export.predict --model=exported/demo image.png
 
 Images go through the SavedModel's ``serving_encoded`` signature (PNG/JPEG/BMP/GIF bytes,
-decoded to the model's channels); they must have the model's height and width. Prints one
+decoded to the model's channels); one of another size is resized, aspect ratio kept, to cover the
+model's height and width, and centre-cropped to them. Prints one
 line per image: ``FILE: class p, class p, ...``. Exit 2 with one ``error:`` line on bad input.
 """
 

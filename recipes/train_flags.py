@@ -40,6 +40,8 @@ flags.DEFINE_string("dataset", "cifar10", "cifar10, cifar100, svhn, mnist, fashi
                     "folder (your images: --data_dir=DIR with DIR/train/<class>/*, DIR/test/<class>/*) or tfds:NAME "
                     "(a TFDS data set you prepared).")
 flags.DEFINE_string("data_dir", None, "Folder with the official release files (offline); else TFDS.")
+flags.DEFINE_string("image_size", None, "H or H,W: with --dataset=folder, every image resized (aspect ratio kept) to "
+                    "cover H x W and centre-cropped (default: the most common size of the training images).")
 flags.DEFINE_integer("batch_size", 64, "Batch size B of one parameter update.")
 flags.DEFINE_boolean("accumulate_ghost_batches", True, "With G < B: one update from B/G steps of G examples (the "
                      "paper's way; memory for G). --noaccumulate_ghost_batches: one step of B, the ghost BN layers "

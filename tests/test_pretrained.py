@@ -13,6 +13,7 @@ import tfzoo
 from tests.pretrained_cases import SPEC, entry_and_source  # noqa: F401  (fixture)
 from tfzoo import pretrained
 from tfzoo.data import load_arrays, normalize
+from tfzoo.export.to_saved_model import SIGNATURES_VERSION
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_saved_model_is_built_once_cached_verified_and_rebuilt_when_tampered(rem
     serving = pretrained.load(entry.name, cache_dir=tmp_path)
     served = serving.signatures["serving_default"](images=tf.constant(images))["probabilities"].numpy()
     np.testing.assert_allclose(served, expected, atol=1e-5)
-    folder = tmp_path / "saved_model" / f"test-remote-{entry.sha256[:12]}"
+    folder = tmp_path / "saved_model" / f"test-remote-{entry.sha256[:12]}-s{SIGNATURES_VERSION}"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["archive_sha256"] == entry.sha256 and "saved_model/saved_model.pb" in manifest["files"]
 

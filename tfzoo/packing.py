@@ -41,7 +41,7 @@ def run_architecture(run_dir):
     except (ValueError, TypeError, AttributeError) as error:
         raise PackError(f"{run_dir}: unreadable config.json or results.json ({error})") from None
     recorded = results.get("dataset_spec")
-    spec = DatasetSpec.from_dict(recorded) if recorded else get_spec(config.dataset, config.data_dir)
+    spec = DatasetSpec.from_dict(recorded) if recorded else get_spec(config.dataset, config.data_dir, config.image_size)
     options = config.model_options(spec).replace(input_normalization=(tuple(spec.mean), tuple(spec.std)))
     return config.model, options, spec, config, results
 

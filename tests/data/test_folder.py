@@ -1,6 +1,7 @@
 """``--dataset=folder``: a user's image folders, read with their classes, size, channels and
 statistics; and ``--validation_examples``, a held-out split of the training set."""
 
+import json
 import re
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_mixed_sizes_and_colour_are_resized_to_the_common_size(tmp_path):
     ({"train/a/x.png": None, "test/a/y.png": None}, "holds one class ('a')"),
     ({"train/a/x.png": None, "train/b/x.png": None}, "has no test/ folder"),
     ({"train/a/x.png": None, "train/b/x.png": None, "test/c/y.png": None}, "test has classes that train/ lacks: c"),
-    ({"train/a/x.png": None, "train/b/x.png": b"\x89PNG garbage", "test/a/y.png": None}, "cannot be read as an image"),
+    ({"train/a/x.png": None, "train/b/x.png": b"\x89PNG garbage", "test/a/y.png": None}, "1 broken image file in "),
 ])
 def test_unusable_folders_are_one_line_data_errors(tmp_path, layout, message):
     (tmp_path / "test").mkdir() if layout == {} else None
@@ -117,3 +118,43 @@ def test_validation_split_is_fixed_disjoint_and_replaces_the_test_set():
     assert (data.num_train, data.num_test) == (50_000, 10_000)
     with pytest.raises(DataError, match="leaves no training example"):
         split_validation(images, labels, 1000)
+
+
+def test_image_size_resizes_every_image_to_cover_and_centre_crops(tmp_path):
+    """``image_size`` (``--image_size``): each image resized, aspect ratio kept, to cover H x W, then its
+    centre kept; the size travels with the run's configuration into the model (and so its preset)."""
+    from tfzoo.data.folder import cover_and_centre_crop
+    from tfzoo.training import TrainConfig
+
+    wide = np.zeros((20, 40, 3), np.uint8)
+    wide[:, 6:34] = 200  # bright over the centre 20 x 20 and 4 columns beyond, black margins left and right
+    _write(tmp_path / "train" / "a" / "wide.png", wide)
+    _write(tmp_path / "train" / "b" / "tall.png", np.full((30, 10, 3), 90, np.uint8))
+    _write(tmp_path / "test" / "a" / "small.png", np.full((5, 5, 3), 40, np.uint8))
+    spec = get_spec("folder", tmp_path, image_size=(10, 10))
+    assert spec.image_shape == (10, 10, 3)
+    images, labels = load_arrays("folder", "train", tmp_path, image_size=(10, 10))
+    assert images.shape == (2, 10, 10, 3) and labels.tolist() == [0, 1]
+    np.testing.assert_array_equal(images[0], np.full((10, 10, 3), 200, np.uint8))  # 20 x 40 -> 10 x 20, centre
+    np.testing.assert_array_equal(images[1], np.full((10, 10, 3), 90, np.uint8))
+    assert np.array_equal(load_arrays("folder", "test", tmp_path, image_size=(10, 10))[0][0],
+                          np.full((10, 10, 3), 40, np.uint8))  # 5 x 5 enlarged
+    assert cover_and_centre_crop(wide, (20, 40)) is wide
+    assert get_spec("folder", tmp_path).image_shape == (20, 40, 3)  # without it: the most common size (a tie: first)
+    config = TrainConfig.create(dataset="folder", data_dir=str(tmp_path), image_size="12,8", model="wrn-10-1",
+                                batch_size=2, ghost_batch_size=2)
+    assert config.image_size == (12, 8) and config.model_options(config.validate()).input_shape == (12, 8, 3)
+    assert TrainConfig.from_dict(json.loads(config.to_json())) == config
+
+
+@pytest.mark.parametrize("name, image_size, message", [
+    ("folder", (0, 8), "image_size must be H or (H, W), positive integers. Received: image_size=(0, 8)"),
+    ("folder", "big", "image_size must be H or (H, W), positive integers. Received: image_size='big'"),
+    ("fashion_mnist", (32, 32), "image_size=32,32 resizes dataset 'folder' only; fashion_mnist images are 28 x 28"),
+])
+def test_a_bad_image_size_is_named(tmp_path, name, image_size, message):
+    _write(tmp_path / "train" / "a" / "x.png", np.zeros((8, 8, 1), np.uint8))
+    _write(tmp_path / "train" / "b" / "x.png", np.zeros((8, 8, 1), np.uint8))
+    _write(tmp_path / "test" / "a" / "x.png", np.zeros((8, 8, 1), np.uint8))
+    with pytest.raises(DataError, match=re.escape(message)):
+        get_spec(name, tmp_path if name == "folder" else None, image_size=image_size)

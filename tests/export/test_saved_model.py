@@ -63,11 +63,17 @@ def test_serving_default_rejects_wrong_dtype_size_channels(exported, bad, error)
     assert error in message.replace(" ", ""), message
 
 
-def test_encoded_signature_rejects_wrong_size_and_non_images(exported):
+def test_encoded_signature_resizes_other_sizes_and_rejects_non_images(exported, test_images):
+    """An image of another size is resized to cover 28 x 28 and centre-cropped, as
+    ``cover_and_centre_crop`` does; bytes that are no image are an error."""
+    from tfzoo.export.to_saved_model import cover_and_centre_crop
+
     serving = _serve(exported)
-    with pytest.raises(tf.errors.InvalidArgumentError) as info:
-        serving.signatures["serving_encoded"](encoded_images=tf.stack([tf.io.encode_png(tf.zeros([32, 32, 1], tf.uint8))]))
-    assert "[32,32,1] is not compatible with expected shape [28,28,1]" in tf_error_line(info.value)
+    images, _ = test_images
+    big = np.kron(images[0], np.ones((2, 3, 1), np.uint8))  # 56 x 84: covers 28 x 28 at 28 x 42
+    encoded = serving.signatures["serving_encoded"](encoded_images=tf.stack([tf.io.encode_png(big)]))
+    expected = serving.signatures["serving_default"](images=cover_and_centre_crop(tf.constant(big), 28, 28)[None])
+    np.testing.assert_allclose(encoded["probabilities"].numpy(), expected["probabilities"].numpy(), atol=1e-6)
     with pytest.raises(tf.errors.InvalidArgumentError) as info:
         serving.signatures["serving_encoded"](encoded_images=tf.constant([b"not an image"]))
     assert "Unknown image file format" in tf_error_line(info.value)

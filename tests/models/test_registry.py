@@ -12,7 +12,8 @@ PAPER_PARAMS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.large) if PAPER_PARAMS[name] >= 10 else name
+                                  for name in sorted(PAPER_PARAMS)])
 def test_parameter_counts_match_the_papers(name):
     num_classes = 1000 if name.startswith("resnet") else 10
     model = tfzoo.create_model(name, num_classes=num_classes)

@@ -8,7 +8,7 @@ import pytest
 import tfzoo
 from tests.helpers import random_images
 from tfzoo.layers import BatchNormalization, GhostBatchNormalization, ScalarBias, ScalarMultiplier, ScaledConv2D
-from tfzoo.models import blocks, resolve_scheme
+from tfzoo.models import ModelOptions, blocks, resolve_scheme
 
 
 def _layers_of(model, cls):
@@ -24,7 +24,7 @@ def _block_model(block_fn, scheme, channels, **kwargs):
 @pytest.mark.parametrize("normalization", ["none", "batch_norm", "ghost_batch_norm"])
 @pytest.mark.parametrize("block_fn, expansion", [(blocks.preact_basic_block, 1), (blocks.preact_bottleneck_block, 4)])
 def test_zero_init_blocks_are_the_identity(init, normalization, block_fn, expansion):
-    scheme = resolve_scheme(normalization, init, zeroinit_dropout=0.6, ghost_batch_size=2)
+    scheme = resolve_scheme(ModelOptions(normalization, init, ghost_batch_size=2), zeroinit_dropout=0.6)
     model = _block_model(block_fn, scheme, 16, expansion=expansion)
     x = random_images(4, 8, 8, 16) * 5.0
     for training in (False, True):
@@ -32,13 +32,14 @@ def test_zero_init_blocks_are_the_identity(init, normalization, block_fn, expans
 
 
 def test_standard_block_is_not_the_identity():
-    scheme = resolve_scheme("none", "standard", zeroinit_dropout=0.6)
+    scheme = resolve_scheme(ModelOptions("none", "standard"), zeroinit_dropout=0.6)
     x = random_images(4, 8, 8, 16)
     assert np.abs(np.asarray(_block_model(blocks.preact_basic_block, scheme, 16)(x)) - x).max() > 0.1
 
 
 def test_v1_zeroinit_block_is_relu_of_input():
-    scheme = resolve_scheme("none", "zeroinit", zeroinit_dropout=0.2, supports_scalar_bias=True, scalar_bias=True)
+    scheme = resolve_scheme(ModelOptions("none", "zeroinit", scalar_bias=True), zeroinit_dropout=0.2,
+                            supports_scalar_bias=True)
     x = random_images(4, 8, 8, 16)
     model = _block_model(blocks.basic_block_v1, scheme, 16)
     np.testing.assert_array_equal(np.asarray(model(x)), np.maximum(x, 0.0))

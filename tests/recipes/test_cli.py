@@ -49,9 +49,10 @@ def test_flip_and_pad_flags_reach_the_configuration():
     from recipes import train_flags
 
     try:
-        flags.FLAGS(["cifar_wrn", "--noflip", "--pad=2"])
+        flags.FLAGS(["cifar_wrn", "--noflip", "--pad=2", "--image_size=64,48"])
         config = train_flags.config_from_flags("wrn-10-1")
         assert (config.flip, config.pad, config.augment().flip) == (False, 2, False)
+        assert config.image_size == (64, 48)
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["cifar_wrn"])
         assert (train_flags.config_from_flags("wrn-10-1").flip, train_flags.config_from_flags("wrn-10-1").pad) == (None, 4)

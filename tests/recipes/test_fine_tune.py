@@ -74,7 +74,7 @@ def test_bad_folders_and_init_from_are_one_line_errors(tmp_path):
     cases = [
         ([f"--data_dir={tmp_path / 'empty'}"], "has no train/ folder"),
         ([f"--data_dir={one}"], "holds one class ('a')"),
-        ([f"--data_dir={unreadable}"], "cannot be read as an image"),
+        ([f"--data_dir={unreadable}"], f"3 broken image files in {unreadable}: {unreadable / 'train/a/x.png'} ("),
         ([f"--data_dir={tmp_path / 'missing'}"], "is not a folder"),
         ([f"--data_dir={shoes}"], "batch_size=64 exceeds the 6 training examples"),
         ([f"--data_dir={shoes}", f"--init_from={tmp_path / 'notes.keras'}"], "is not a Keras model file"),

@@ -3,11 +3,15 @@
 
 Classes are the sub-folder names of ``train/``, sorted (label i is the i-th name); ``test/``
 may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
-files are ignored). The images keep their own size when they all share one; otherwise every
-image is resized (bilinear, Pillow) to the most common size among the training images. Channels: 1
-when every training image is grayscale, else 3. The per-channel mean and standard deviation
-of the training images become the data set's normalization, as the release statistics do
-for the built-in data sets (``specs.py``).
+files are ignored). Every file is checked cheaply before any is decoded (``image_check``): the
+broken ones are named together in one ``DataError``. Odd but valid images are converted: CMYK,
+RGBA and colour palettes to RGB, 16-bit grayscale scaled to 8 bits. Every image is brought to one
+size, ``image_size`` (``--image_size``) or else the most common size among the training images:
+an image of another size is resized (bilinear, aspect ratio kept) to cover it and centre-cropped,
+the rule by which the exported SavedModel treats a photo too. Channels: 1 when every training
+image is grayscale, else 3. The per-channel mean and standard deviation of the training images
+become the data set's normalization, as the release statistics do for the built-in data sets
+(``specs.py``).
 
 The decoded arrays are kept per process (keyed by the folder's resolved path and the files'
 sizes and modification times), so the spec and both splits are read once.
@@ -15,27 +19,30 @@ sizes and modification times), so the spec and both splits are read once.
 
 import collections
 import functools
+import math
 from pathlib import Path
 
 import numpy as np
 
-from tfzoo.data.specs import DataError, DatasetSpec
+from tfzoo.data.image_check import check_image_files
+from tfzoo.data.specs import DataError, DatasetSpec, check_image_size
 
 NAME = "folder"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 SPLITS = ("train", "test")
 
 
-def folder_spec(data_dir):
-    """The ``DatasetSpec`` of the image folder ``data_dir`` (reads and decodes the images)."""
-    return _read(*_fingerprint(data_dir))[0]
+def folder_spec(data_dir, image_size=None):
+    """The ``DatasetSpec`` of the image folder ``data_dir`` (reads and decodes the images), its images
+    resized to ``image_size`` (height, width) when given."""
+    return _read(*_fingerprint(data_dir), check_image_size(image_size))[0]
 
 
-def load_folder(data_dir, split, max_examples=None):
+def load_folder(data_dir, split, max_examples=None, image_size=None):
     """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` of the image folder ``data_dir``."""
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
-    _, arrays = _read(*_fingerprint(data_dir))
+    _, arrays = _read(*_fingerprint(data_dir), check_image_size(image_size))
     images, labels = arrays[split]
     return images[:max_examples], labels[:max_examples]
 
@@ -78,7 +85,7 @@ def _fingerprint(data_dir):
 
 
 @functools.lru_cache(maxsize=4)
-def _read(root, listing):
+def _read(root, listing, image_size):
     """(spec, {split: (images, labels)}) of the folder; DataError for anything unusable."""
     by_split = {split: collections.defaultdict(list) for split in SPLITS}
     for split, name, path, _, _ in listing:
@@ -93,11 +100,13 @@ def _read(root, listing):
         raise DataError(f"{root}/test has classes that train/ lacks: {', '.join(unknown)}")
     if not by_split["test"]:
         raise DataError(f"{root}/test holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
+    # Every file checked cheaply first, so that all broken ones are named at once, before any is decoded.
+    check_image_files([Path(path) for _, _, path, _, _ in listing], root)
     decoded = {split: [(_decode(p), classes.index(name)) for name, p in interleave(files)]
                for split, files in by_split.items()}
     channels = 1 if all(image.shape[-1] == 1 for image, _ in decoded["train"]) else 3
     sizes = collections.Counter(image.shape[:2] for image, _ in decoded["train"])
-    height, width = sizes.most_common(1)[0][0]
+    height, width = image_size or sizes.most_common(1)[0][0]
     arrays = {split: _stack(items, (height, width), channels) for split, items in decoded.items()}
     pixels = arrays["train"][0].reshape(-1, channels).astype(np.float64)
     spec = DatasetSpec(
@@ -126,14 +135,24 @@ def _decode(path):
     try:
         with Image.open(path) as image:
             image.load()
-            if image.mode in ("L", "LA", "I", "I;16", "1", "P") and not _has_colour(image):
+            if image.mode.startswith("I"):  # 16- or 32-bit grayscale: scaled, not clipped, to 0..255
+                array = _eight_bit(np.asarray(image))[..., None]
+            elif image.mode in ("L", "LA", "1", "P") and not _has_colour(image):
                 array = np.asarray(image.convert("L"))[..., None]
-            else:
+            else:  # RGB, RGBA (alpha dropped), CMYK, YCbCr, colour palettes
                 array = np.asarray(image.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         message = " ".join(str(error).split())[:200]
         raise DataError(f"{path} cannot be read as an image: {type(error).__name__}: {message}") from None
     return array.astype(np.uint8)
+
+
+def _eight_bit(pixels):
+    """uint8 of integer grayscale pixels: 16-bit ones (any value above 255) scaled by 255 / 65535."""
+    pixels = pixels.astype(np.float64)
+    if pixels.max(initial=0) > 255:
+        pixels = pixels * (255 / 65535)
+    return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
 
 
 def _has_colour(image):
@@ -144,18 +163,30 @@ def _has_colour(image):
     return not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
-def _stack(items, size, channels):
+def cover_and_centre_crop(image, size):
+    """uint8 ``[*size, C]`` of a uint8 ``[h, w, C]`` image: itself when it has that size, else resized
+    (bilinear, Pillow's antialiasing, aspect ratio kept) to the smallest size covering ``size`` and
+    centre-cropped: the rule of the SavedModel's ``serving_encoded`` signature too."""
     from PIL import Image
 
+    height, width = size
+    h, w = image.shape[:2]
+    if (h, w) == (height, width):
+        return image
+    scale = max(height / h, width / w)
+    new_h, new_w = max(height, math.ceil(h * scale - 1e-6)), max(width, math.ceil(w * scale - 1e-6))
+    gray = image.shape[-1] == 1
+    resized = np.asarray(Image.fromarray(image[..., 0] if gray else image, "L" if gray else "RGB").resize(
+        (new_w, new_h), Image.Resampling.BILINEAR)).reshape(new_h, new_w, image.shape[-1])
+    top, left = (new_h - height) // 2, (new_w - width) // 2
+    return resized[top:top + height, left:left + width]
+
+
+def _stack(items, size, channels):
     images = []
     for image, _ in items:
         if image.shape[-1] != channels:
             image = np.repeat(image, 3, axis=-1)  # grayscale among colour images
-        if image.shape[:2] != size:
-            mode = "L" if image.shape[-1] == 1 else "RGB"
-            resized = Image.fromarray(image[..., 0] if mode == "L" else image, mode).resize(
-                (size[1], size[0]), Image.Resampling.BILINEAR)
-            image = np.asarray(resized).reshape(size[0], size[1], image.shape[-1])
-        images.append(image)
+        images.append(cover_and_centre_crop(image, size))
     labels = np.array([label for _, label in items], np.int64)
     return np.stack(images).astype(np.uint8), labels

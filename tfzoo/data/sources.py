@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from tfzoo.data.releases import RELEASES
-from tfzoo.data.catalog import get_spec
+from tfzoo.data.catalog import check_native_size, get_spec
 from tfzoo.data.folder import load_folder
 from tfzoo.data.specs import DataError, check_arrays
-from tfzoo.data.tfds_source import load_tfds
+from tfzoo.data.tfds_source import load_tfds, tfds_spec
 
 SPLITS = ("train", "test")
 ENV_VAR = "TFZOO_DATA_DIR"
@@ -39,18 +39,20 @@ class _TfdsUnavailable(Exception):
     pass
 
 
-def load_arrays(name, split, data_dir=None, max_examples=None):
+def load_arrays(name, split, data_dir=None, max_examples=None, image_size=None):
     """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` ("train" or "test").
 
     ``max_examples`` keeps the first K examples, for quick runs. Raises ``DataError``
     (one line naming every place looked in) when no source has the data. ``folder`` and
-    ``tfds:NAME`` read the user's image folders and prepared TFDS data sets.
+    ``tfds:NAME`` read the user's image folders and prepared TFDS data sets; ``image_size``
+    resizes a folder's images (``get_spec``).
     """
     if name == "folder":
-        return load_folder(data_dir, split, max_examples)
+        return load_folder(data_dir, split, max_examples, image_size)
     if isinstance(name, str) and name.startswith("tfds:"):
+        check_native_size(tfds_spec(name, data_dir), image_size)
         return load_tfds(name, split, data_dir, max_examples)
-    spec = get_spec(name)
+    spec = get_spec(name, image_size=image_size)
     if spec.streaming:
         raise DataError(
             f"{name} does not fit in memory and is not read by load_arrays; stream it with "

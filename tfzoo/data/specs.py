@@ -106,3 +106,17 @@ def check_arrays(images, labels, spec, origin):
             f"{origin}: labels must lie in [0, {spec.num_classes}) for {spec.name}, "
             f"found {labels.min()}..{labels.max()}"
         )
+
+
+def check_image_size(image_size):
+    """``image_size`` as (height, width) of positive integers, or None; ``DataError`` naming it otherwise."""
+    if image_size is None:
+        return None
+    size = (image_size,) * 2 if isinstance(image_size, int) and not isinstance(image_size, bool) else image_size
+    try:
+        height, width = size
+    except (TypeError, ValueError):
+        height = width = None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (height, width)):
+        raise DataError(f"image_size must be H or (H, W), positive integers. Received: image_size={image_size!r}")
+    return int(height), int(width)

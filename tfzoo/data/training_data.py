@@ -33,18 +33,20 @@ class TrainingData(NamedTuple):
 
 
 def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed, augment=AugmentConfig(),
-                      start_epoch=0, num_epochs=None, max_train_examples=None, validation_examples=None):
+                      start_epoch=0, num_epochs=None, max_train_examples=None, validation_examples=None,
+                      image_size=None):
     """``TrainingData`` for dataset ``name``; ``max_train_examples`` keeps the first N training examples.
 
     ``validation_examples=V`` holds V training examples out (``split_validation``) and returns them
     as ``test``: hyper-parameters are then chosen without looking at the test set. The held-out
     examples never reach ``train`` or ``eval_train``; ``max_train_examples`` applies to the rest.
+    ``image_size`` (height, width) resizes a user's image folder (``get_spec``).
 
     In-memory datasets go through ``load_arrays``, ``make_train_dataset`` and ``make_eval_dataset``;
     ImageNet through ``imagenet_builder`` (prepared once from the manual download in ``data_dir``)
     and its streams, "test" being its validation set. Raises ``DataError`` when the data is missing.
     """
-    spec = get_spec(name, data_dir)
+    spec = get_spec(name, data_dir, image_size)
     if spec.streaming:
         builder = imagenet.imagenet_builder(data_dir)
         train = imagenet.make_imagenet_train_dataset(
@@ -56,11 +58,12 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         num_train = imagenet.imagenet_num_examples(builder, "train", max_train_examples)
         return TrainingData(train, eval_train, test, num_train, imagenet.imagenet_num_examples(builder, "test"))
     if validation_examples is None:
-        train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples)
-        test_x, test_y = load_arrays(name, "test", data_dir)
+        train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples, image_size)
+        test_x, test_y = load_arrays(name, "test", data_dir, image_size=image_size)
     else:
         (train_x, train_y), (test_x, test_y) = split_validation(
-            *load_arrays(name, "train", data_dir), validation_examples, origin=f"{name} 'train'")
+            *load_arrays(name, "train", data_dir, image_size=image_size), validation_examples,
+            origin=f"{name} 'train'")
         train_x, train_y = train_x[:max_train_examples], train_y[:max_train_examples]
     if keras.backend.backend() == "tensorflow":
         train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,

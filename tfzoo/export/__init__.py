@@ -115,7 +115,7 @@ def _check_images(spec, count=64, seed=0):
 
 
 def _calibration_draw(spec, data_dir, seed=0):
-    images, _ = load_arrays(spec.name, "train", data_dir)
+    images, _ = load_arrays(spec.name, "train", data_dir, image_size=spec.image_shape[:2])
     index = np.random.RandomState(seed).choice(len(images), min(CALIBRATION_IMAGES, len(images)), replace=False)
     return images[np.sort(index)]
 

@@ -5,7 +5,7 @@
 
 The zoo ships presets (weights, not graphs). The first ``load`` of an entry exports its SavedModel
 (``tfzoo.export``, checked against Keras in TensorFlow before it is kept) into the cache
-(``$TFZOO_CACHE``, else ``~/.cache/tfzoo``) as ``saved_model/NAME-SHA12/``, beside ``manifest.json``: the sha256
+(``$TFZOO_CACHE``, else ``~/.cache/tfzoo``) as ``saved_model/NAME-SHA12-sV/`` (V: the signatures' version), beside ``manifest.json``: the sha256
 of every file of it and of the archive it was built from. Every later ``load`` checks those hashes before
 TensorFlow reads a byte; a cache that fails the check is rebuilt from the verified archive, never loaded.
 """
@@ -23,6 +23,7 @@ import numpy as np
 from tfzoo.data import load_arrays
 from tfzoo.export import export
 from tfzoo.export.source import load_source
+from tfzoo.export.to_saved_model import SIGNATURES_VERSION
 from tfzoo.pretrained.fetch import cache_path
 from tfzoo.pretrained.registry import info
 
@@ -40,7 +41,7 @@ def saved_model_path(name, cache_dir=None):
     """The folder of the cached, verified SavedModel of entry ``name``, exported first if it is not there."""
     entry = info(name)
     root = cache_path(cache_dir) / "saved_model"
-    folder = root / f"{entry.name}-{entry.sha256[:12]}"
+    folder = root / f"{entry.name}-{entry.sha256[:12]}-s{SIGNATURES_VERSION}"  # older signatures: not reused
     if folder.is_dir():
         if _verified(folder, entry):
             return folder / "saved_model"
@@ -83,7 +84,7 @@ def measure_test_accuracy(name_or_folder, *, data_dir=None, batch_size=500):
     """(accuracy, examples) of a pretrained entry's or preset's Keras model on the test split of its data set
     (``data_dir``: where that data set lies, as for training)."""
     source = load_source(pretrained=name_or_folder)
-    images, labels = load_arrays(source.spec.name, "test", data_dir)
+    images, labels = load_arrays(source.spec.name, "test", data_dir, image_size=source.spec.image_shape[:2])
     logits = np.concatenate([np.asarray(source.model(images[i:i + batch_size].astype(np.float32), training=False))
                              for i in range(0, len(images), batch_size)])
     return float(np.mean(logits.argmax(-1) == labels)), len(labels)

@@ -96,18 +96,8 @@ def resolve_options(name, options):
     family_name, arch = lookup(name)
     family = FAMILIES[family_name]
     o = options
-    scheme = resolve_scheme(
-        o.normalization,
-        o.init,
-        zeroinit_dropout=family.zeroinit_dropout,
-        ghost_batch_size=o.ghost_batch_size,
-        dropout=o.dropout,
-        classifier_dropout=o.classifier_dropout,
-        conv_bias=o.conv_bias,
-        scalar_multiplier=o.scalar_multiplier,
-        scalar_bias=o.scalar_bias,
-        supports_scalar_bias=family.supports_scalar_bias,
-    )
+    scheme = resolve_scheme(o, zeroinit_dropout=family.zeroinit_dropout,
+                            supports_scalar_bias=family.supports_scalar_bias)
     num_classes = o.num_classes
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2. Received: num_classes={num_classes!r}")

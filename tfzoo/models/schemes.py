@@ -116,24 +116,17 @@ def _check_rate(name, value):
     return float(value)
 
 
-def resolve_scheme(
-    normalization="batch_norm",
-    init="standard",
-    *,
-    zeroinit_dropout,
-    ghost_batch_size=64,
-    dropout=0.0,
-    classifier_dropout=None,
-    conv_bias=None,
-    scalar_multiplier=None,
-    scalar_bias=False,
-    supports_scalar_bias=False,
-):
-    """Turns user options into a ``Scheme``, rejecting unknown values and meaningless mixes.
+def resolve_scheme(options, *, zeroinit_dropout, supports_scalar_bias=False):
+    """Turns a ``ModelOptions`` into a ``Scheme``, rejecting unknown values and meaningless mixes.
 
-    ``classifier_dropout``, ``conv_bias`` and ``scalar_multiplier`` (bool) override the init
-    scheme's switch when not None; that is how the ablation rows are written.
+    ``options.classifier_dropout``, ``conv_bias`` and ``scalar_multiplier`` (bool) override the init
+    scheme's switch when not None; that is how the ablation rows are written. ``zeroinit_dropout``
+    and ``supports_scalar_bias`` are the architecture family's.
     """
+    normalization, init, ghost_batch_size = options.normalization, options.init, options.ghost_batch_size
+    classifier_dropout, conv_bias, scalar_multiplier = (options.classifier_dropout, options.conv_bias,
+                                                        options.scalar_multiplier)
+    dropout, scalar_bias = options.dropout, options.scalar_bias
     get_normalization(normalization)
     _check_choice("init", init, tuple(INIT_SCHEMES))
     switches = dict(INIT_SCHEMES[init])

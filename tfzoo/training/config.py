@@ -36,6 +36,7 @@ class TrainConfig:
 
     dataset: str = "cifar10"
     data_dir: str | None = None
+    image_size: tuple | None = None  # (height, width) the images of dataset "folder" are resized to
     model: str = "wrn-16-4"
     options: ModelOptions = dataclasses.field(default_factory=lambda: PAPER_OPTIONS)
     batch_size: int = 64
@@ -66,6 +67,21 @@ class TrainConfig:
     strategy: str = "default"
     tpu: str | None = None
     virtual_cpu_devices: int | None = None
+
+    def __post_init__(self):
+        # image_size as the command line or a config.json gives it ("32", "32,24", [32, 24]): a (height, width)
+        # tuple where it reads as one; anything else stays, for validate to name.
+        size = self.image_size
+        if isinstance(size, str):
+            size = [part.strip() for part in size.split(",")]
+        if isinstance(size, (list, tuple)) and all(isinstance(v, (int, str)) for v in size):
+            try:
+                size = tuple(int(v) for v in size)
+            except ValueError:
+                return
+            self.image_size = size * 2 if len(size) == 1 else size
+        elif isinstance(size, int) and not isinstance(size, bool):
+            self.image_size = (size, size)
 
     @property
     def eval_split(self):
@@ -122,7 +138,7 @@ class TrainConfig:
             raise ValueError(f"options.{set_by_data[0]} is set by the data set and the training, not the run; "
                              f"a run chooses only {', '.join(RUN_FIELDS)}. Received: "
                              f"{set_by_data[0]}={getattr(self.options, set_by_data[0])!r}")
-        spec = get_spec(self.dataset, self.data_dir)
+        spec = get_spec(self.dataset, self.data_dir, self.image_size)
         resolve_options(self.model, self.model_options(spec))  # model and scheme errors, without building
         _positive_int("batch_size", self.batch_size)
         _positive_int("ghost_batch_size", self.ghost_batch_size)

@@ -140,7 +140,7 @@ def load_training_data(config, start_epoch=0):
     data = data_lib.training_datasets(
         config.dataset, config.data_dir, batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
         seed=config.seed, augment=config.augment(), start_epoch=start_epoch, max_train_examples=config.max_train_examples,
-        validation_examples=config.validation_examples,
+        validation_examples=config.validation_examples, image_size=config.image_size,
     )
     where = f"{config.dataset} (data_dir={config.data_dir})"
     if data.num_train < config.batch_size:
