@@ -12,6 +12,11 @@ run it twice to see the warm figure. The CPU model and its relevant flags are pa
 the last line is JSON.
 """
 
+if __name__ == "__main__":  # run as a program: oneDNN's CPU kernels unless the user chose, before the imports start TensorFlow
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as tfzoo.cli.prefer_onednn, which importing tfzoo would be too late for
+
 import json
 import resource
 import subprocess

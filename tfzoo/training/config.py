@@ -20,7 +20,7 @@ IMAGENET_PROTOCOL = dict(epochs=90, hold_epochs=45, decay_every=5, ghost_batch_s
 
 
 # The model a run trains unless told otherwise: the paper's ZeroInit, without normalization. Every other
-# model option keeps ``ModelOptions``' default, so that a change to an option touches options.py alone.
+# model option keeps ``ModelOptions``' default: one set of defaults, in models/options.py.
 PAPER_OPTIONS = ModelOptions(normalization="none", init="zeroinit")
 
 
