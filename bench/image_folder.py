@@ -71,14 +71,13 @@ def main(argv=None):
     parser.add_argument("--read", default=True, boolean=True, help="also time the read into memory (child process)")
     args = parser.parse_args(argv)
     from tfzoo.data import DataError
-    from tfzoo.data.specs import check_image_size
+    from tfzoo.data.specs import as_image_size, check_image_size
 
     size = None
     if args.image_size:
         try:
-            size = check_image_size(tuple(int(v) for v in args.image_size.split(",")) * (
-                2 if "," not in args.image_size else 1))
-        except (ValueError, DataError):
+            size = check_image_size(as_image_size(args.image_size))
+        except DataError:
             parser.error(f"--image_size must be H or H,W, positive integers. Received: --image_size={args.image_size}")
     if not (Path(args.data_dir) / "train").is_dir():
         parser.error(f"--data_dir={args.data_dir} holds no train/ folder")

@@ -58,3 +58,14 @@ def registered(entry_and_source, monkeypatch):
     monkeypatch.setitem(pretrained.REGISTRY, entry.name, entry)
     monkeypatch.setattr("tfzoo.pretrained.fetch.package_file", lambda filename: tmp / filename)
     return entry, source
+
+
+def train_tiny_run(directory, normalization, init):
+    """A real (tiny) bf16 recipe run in ``directory/run``, as ``python -m recipes.cifar_wrn`` leaves it."""
+    from tfzoo.training import TrainConfig, train
+
+    config = TrainConfig.create(dataset="fashion_mnist", model="wrn-10-1", normalization=normalization, init=init,
+                                batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
+                                output_dir=str(directory / "run"))
+    train(config, verbose=0)
+    return directory / "run"

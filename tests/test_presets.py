@@ -165,15 +165,10 @@ def test_neither_name_nor_folder_is_one_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """A real (tiny) bf16 recipe run, as ``python -m recipes.cifar_wrn`` leaves it."""
-    from tfzoo.training import TrainConfig, train
+    """A real (tiny) bf16 ZeroInit recipe run."""
+    from tests.pretrained_cases import train_tiny_run
 
-    tmp = tmp_path_factory.mktemp("run")
-    config = TrainConfig.create(dataset="fashion_mnist", model="wrn-10-1", normalization="none", init="zeroinit",
-                         batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
-                         output_dir=str(tmp / "run"))
-    train(config, verbose=0)
-    return tmp / "run"
+    return train_tiny_run(tmp_path_factory.mktemp("run"), "none", "zeroinit")
 
 
 def test_import_tfzoo_lets_keras_load_a_run(finished_run):

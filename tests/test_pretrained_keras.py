@@ -139,15 +139,10 @@ def test_a_damaged_archive_is_a_pretrained_error(registered, monkeypatch, tmp_pa
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """A real (tiny) bf16 recipe run."""
-    from tfzoo.training import TrainConfig, train
+    """A real (tiny) bf16 batch-norm recipe run."""
+    from tests.pretrained_cases import train_tiny_run
 
-    tmp = tmp_path_factory.mktemp("packed")
-    config = TrainConfig.create(dataset="fashion_mnist", model="wrn-10-1", normalization="batch_norm", init="standard",
-                         batch_size=32, epochs=1, max_train_examples=128, lr=0.05, precision="bf16",
-                         output_dir=str(tmp / "run"))
-    train(config, verbose=0)
-    return tmp / "run"
+    return train_tiny_run(tmp_path_factory.mktemp("packed"), "batch_norm", "standard")
 
 
 def test_archive_cli_evaluates_before_it_writes(finished_run, monkeypatch, tmp_path):

@@ -108,6 +108,21 @@ def check_arrays(images, labels, spec, origin):
         )
 
 
+def as_image_size(value):
+    """``value`` as the command line or a config.json gives it ("32", "32,24", [32, 24], 32) as a
+    (height, width) tuple where it reads as one; anything else unchanged, for ``check_image_size`` to name."""
+    size = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = [size]
+    if isinstance(size, (list, tuple)) and all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in size):
+        try:
+            size = tuple(int(v) for v in size)
+        except ValueError:
+            return value
+        return size * 2 if len(size) == 1 else size
+    return value
+
+
 def check_image_size(image_size):
     """``image_size`` as (height, width) of positive integers, or None; ``DataError`` naming it otherwise."""
     if image_size is None:

@@ -5,6 +5,7 @@ import json
 
 from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
+from tfzoo.data.specs import as_image_size
 from tfzoo.models.options import FIELDS as MODEL_FIELDS
 from tfzoo.models.options import RUN_FIELDS, ModelOptions
 from tfzoo.models.registry import resolve_options
@@ -69,19 +70,7 @@ class TrainConfig:
     virtual_cpu_devices: int | None = None
 
     def __post_init__(self):
-        # image_size as the command line or a config.json gives it ("32", "32,24", [32, 24]): a (height, width)
-        # tuple where it reads as one; anything else stays, for validate to name.
-        size = self.image_size
-        if isinstance(size, str):
-            size = [part.strip() for part in size.split(",")]
-        if isinstance(size, (list, tuple)) and all(isinstance(v, (int, str)) for v in size):
-            try:
-                size = tuple(int(v) for v in size)
-            except ValueError:
-                return
-            self.image_size = size * 2 if len(size) == 1 else size
-        elif isinstance(size, int) and not isinstance(size, bool):
-            self.image_size = (size, size)
+        self.image_size = as_image_size(self.image_size)  # "32,24" from a flag, [32, 24] from a config.json
 
     @property
     def eval_split(self):
