@@ -26,8 +26,9 @@ if [[ -f "$src/results.json" ]]; then
   echo "error: $src has finished (results.json); publish it (docs/pretrained.md) instead of carrying it" >&2; exit 2
 fi
 # Staged in a temporary folder beside the target and moved into place: an interrupted copy leaves the old carry whole.
-mkdir -p carry/zoo
-tmp=$(mktemp -d "carry/zoo/.$run.XXXXXX")
+parent=$(dirname "carry/zoo/$run")  # a run of a data set's zoo, cifar10/zeroinit, lies one folder deeper
+mkdir -p "$parent"
+tmp=$(mktemp -d "$parent/.$(basename "$run").XXXXXX")
 chmod 755 "$tmp"  # mktemp makes it private; the carry is an ordinary folder
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/checkpoints"
