@@ -41,6 +41,15 @@ def test_carries_what_a_resume_reads_and_replaces_an_older_carry(tmp_path):
     assert (run / "checkpoints" / "epoch_0008.keras").exists()  # the run itself is left as it was
 
 
+def test_a_run_of_a_data_sets_zoo_is_carried_one_folder_deeper(tmp_path):
+    _run(tmp_path, "cifar10/zeroinit", [21])
+    result = _carry(tmp_path, "cifar10/zeroinit")
+    assert result.returncode == 0, result.stderr
+    carried = tmp_path / "carry" / "zoo" / "cifar10" / "zeroinit"
+    assert sorted(p.name for p in (carried / "checkpoints").iterdir()) == ["epoch_0021.json", "epoch_0021.keras"]
+    assert [p.name for p in (tmp_path / "carry" / "zoo" / "cifar10").iterdir()] == ["zeroinit"]  # no staging folder
+
+
 def test_refusals_are_one_error_line_exit_2_and_touch_nothing(tmp_path):
     _run(tmp_path, "started", [])
     finished = _run(tmp_path, "finished", [60])
