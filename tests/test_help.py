@@ -13,6 +13,7 @@ EXPECTED = {
     "tfzoo-train": ("--depth", "--normalization", "--conv_bias", "--scalar_multiplier", "--lr"),
     "tfzoo-search": ("--model", "--lr_exponents", "--normalization"),
     "tfzoo-compare": ("--output",),
+    "tfzoo-evaluate": ("--model", "--dataset", "--data_dir"),
     "tfzoo-export": ("--format",),
     "tfzoo-predict": ("--model",),
     "tfzoo-preset": ("--run",),

@@ -162,10 +162,13 @@ def test_archive_cli_evaluates_before_it_writes(finished_run, monkeypatch, tmp_p
     shutil.copytree(run, broken)
     config = json.loads((broken / "config.json").read_text())
     (broken / "config.json").write_text(json.dumps({**config, "dataset": "folder", "data_dir": str(tmp_path / "none")}))
-    good, no_data, both = run_cases("export.archive", [
+    good, no_data, both, wrong_card, unknown_card, unchecked_card = run_cases("export.archive", [
         [f"--run={run}", f"--output={tmp_path / 'good.tar.gz'}", "--evaluate"],
         [f"--run={broken}", f"--output={tmp_path / 'no_data.tar.gz'}", "--evaluate"],
         [f"--run={run}", f"--preset={tmp_path}", f"--output={tmp_path / 'both.tar.gz'}"],
+        [f"--run={run}", f"--output={tmp_path / 'card.tar.gz'}", "--evaluate", "--card=wrn-16-2-bn-fashion_mnist"],
+        [f"--run={run}", f"--output={tmp_path / 'card.tar.gz'}", "--evaluate", "--card=nope"],
+        [f"--run={run}", f"--output={tmp_path / 'card.tar.gz'}", "--card=wrn-16-2-bn-fashion_mnist"],
     ])
     assert good.returncode == 0, good.stderr[-2000:]
     data = (tmp_path / "good.tar.gz").read_bytes()
@@ -173,6 +176,11 @@ def test_archive_cli_evaluates_before_it_writes(finished_run, monkeypatch, tmp_p
     printed = float(good.stdout.split("test accuracy ")[1].split()[0])
     assert_one_error(no_data, "folder")
     assert_one_error(both, "exactly one of --run=RUN_DIR and --preset=DIR")
+    # A card is written only with the accuracy it states, measured.
+    assert_one_error(wrong_card, "the card of wrn-16-2-bn-fashion_mnist says test accuracy 0.9515 on 10000 images; "
+                                 f"this preset measures {printed:.4f} on 10000")
+    assert_one_error(unknown_card, "unknown pretrained model 'nope'; accepted: ")
+    assert_one_error(unchecked_card, "--card=wrn-16-2-bn-fashion_mnist needs --run=RUN_DIR and --evaluate")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken_run", "good.tar.gz"]
 
     entry = dataclasses.replace(pretrained.info("wrn-16-2-bn-fashion_mnist"), name="test-packed",

@@ -2,6 +2,8 @@
 
     python -m tools.image_folder --dataset=fashion_mnist --split=test --classes=5,7,9 --per_class=30 --output=shoes
     python -m recipes.cifar_wrn --dataset=folder --data_dir=shoes --init_from=wrn-16-2-bn-fashion_mnist --epochs=3
+    python -m tools.image_folder --dataset=folder --data_dir=cifar10-jpeg --split=train --classes=0,1,2,3,4,5,6,7,8,9 \
+        --per_class=500 --test_per_class=100 --resize=256 --format=jpeg --output=cifar10-256   # larger images
 
 ``--dataset=folder`` trains on ``DIR/train/<class>/*`` and tests on ``DIR/test/<class>/*`` (the
 layout of ``keras.utils.image_dataset_from_directory``, ``tfzoo/data/folder.py``). This writes such
@@ -10,6 +12,9 @@ classes), the first ``--per_class`` images of ``--split`` in the release's order
 and the next ``--test_per_class`` (default: as many) to ``test/``, as PNG files named by their index
 in the split, so the same flags always write the same files. Class folders are the class names in
 lower case with anything but letters and digits as ``_`` (``Ankle boot`` -> ``ankle_boot``).
+``--dataset=folder`` takes the images of an image folder (``--data_dir``) instead. ``--resize=S`` scales each
+image to S x S (bicubic; upscaled images hold no more detail than their source: a benchmark's large images,
+not a data set's), and ``--format=jpeg`` writes JPEG files (quality 90) instead of PNG.
 
 Taken from the ``test`` split, the images are ones a model trained on the data set's training split
 never saw (``docs/pretrained.md``'s fine-tuning example). The folder is written beside ``--output``
@@ -70,9 +75,10 @@ def select(labels, classes, per_class, test_per_class):
     return chosen
 
 
-def write_folder(images, chosen, class_names, output):
-    """Writes the PNGs under a hidden folder beside ``output`` and renames it to ``output`` once complete."""
-    import tensorflow as tf
+def write_folder(images, chosen, class_names, output, *, resize=None, image_format="png"):
+    """Writes the images (PNG, or JPEG of quality 90; ``resize``: scaled to that square size, bicubic) under a
+    hidden folder beside ``output`` and renames it to ``output`` once complete."""
+    from PIL import Image
 
     output = Path(output)
     staging = output.with_name(f".{output.name}.partial-{os.getpid()}")
@@ -82,7 +88,13 @@ def write_folder(images, chosen, class_names, output):
                 folder = staging / split / folder_name(class_names[index])
                 folder.mkdir(parents=True)
                 for i in picked:
-                    tf.io.write_file(str(folder / f"{i:05d}.png"), tf.io.encode_png(images[i]))
+                    image = Image.fromarray(images[i][..., 0] if images[i].shape[-1] == 1 else images[i])
+                    if resize:
+                        image = image.resize((resize, resize), Image.Resampling.BICUBIC)
+                    if image_format == "jpeg":
+                        image.save(folder / f"{i:05d}.jpg", quality=90)
+                    else:
+                        image.save(folder / f"{i:05d}.png")
         os.replace(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -97,32 +109,41 @@ def main(argv=None):
     parser.add_argument("--classes", required=True, help="comma-separated class indices or names, at least 2")
     parser.add_argument("--per_class", type=int, default=30, help="training images per class")
     parser.add_argument("--test_per_class", type=int, default=None, help="test images per class (default: --per_class)")
+    parser.add_argument("--resize", type=int, default=None, help="scale every image to this square size (bicubic)")
+    parser.add_argument("--format", default="png", choices=("png", "jpeg"), help="the files written")
     parser.add_argument("--output", required=True, help="the folder to write; must not exist")
     args = parser.parse_args(argv)
-    from tfzoo.data import DataError, load_arrays
+    from tfzoo.data import DataError, get_spec, load_arrays
     from tfzoo.data.sources import load_class_names
 
     test_per_class = args.per_class if args.test_per_class is None else args.test_per_class
     if args.per_class < 1 or test_per_class < 1:
         parser.error(f"--per_class and --test_per_class must be >= 1. Received: {args.per_class}, {test_per_class}")
+    if args.resize is not None and args.resize < 1:
+        parser.error(f"--resize must be a positive size in pixels. Received: --resize={args.resize}")
     output = Path(args.output)
     if output.exists() or output.is_symlink():
         parser.error(f"--output={args.output} exists; accepted: a path that does not (nothing is overwritten)")
     if not output.parent.is_dir():
         parser.error(f"--output={args.output}: its parent folder {output.parent} does not exist")
     try:
-        if args.dataset == "folder" or args.dataset.startswith("tfds:"):
-            raise DataError(f"--dataset={args.dataset}: accepted: a built-in data set such as fashion_mnist or cifar10")
-        class_names = load_class_names(args.dataset, args.data_dir)
+        if args.dataset.startswith("tfds:"):
+            raise DataError(f"--dataset={args.dataset}: accepted: a built-in data set such as fashion_mnist or "
+                            "cifar10, or folder")
+        if args.dataset == "folder":
+            class_names = get_spec("folder", args.data_dir).class_names
+        else:
+            class_names = load_class_names(args.dataset, args.data_dir)
         classes = pick_classes(args.classes, class_names)
         images, labels = load_arrays(args.dataset, args.split, args.data_dir)
         chosen = select(labels, classes, args.per_class, test_per_class)
     except (DataError, ValueError) as error:
         parser.error(str(error).splitlines()[0])
-    write_folder(images, chosen, class_names, output)
+    write_folder(images, chosen, class_names, output, resize=args.resize, image_format=args.format)
     names = ", ".join(folder_name(class_names[i]) for i in classes)
+    size = f", {args.resize} x {args.resize}" if args.resize else ""
     print(f"{output}: {len(classes)} classes ({names}), {args.per_class} training and {test_per_class} test images "
-          f"each, from {args.dataset}'s {args.split} split")
+          f"each{size}, from {args.dataset}'s {args.split} split")
     return output
 
 

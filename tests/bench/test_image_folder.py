@@ -1,5 +1,5 @@
-"""bench.image_folder: the check's files per second and the read's seconds and peak memory, as JSON;
-a broken folder or a bad flag one ``error:`` line and exit 2."""
+"""bench.image_folder: the check's files per second, the read's seconds and peak memory, the stream's images per
+second beside the model's, as JSON; a broken folder or a bad flag one ``error:`` line and exit 2."""
 
 import json
 
@@ -22,20 +22,28 @@ def _folder(root, count=6, broken=False):
     return root
 
 
-def test_prints_the_check_and_the_read_as_json(tmp_path, capsys):
-    root = _folder(tmp_path / "images", count=9)
-    result = image_folder.main([f"--data_dir={root}", "--image_size=8"])
+def test_prints_the_check_the_read_the_stream_and_the_model_as_json(tmp_path, capsys):
+    root = _folder(tmp_path / "images", count=30)
+    result = image_folder.main([f"--data_dir={root}", "--image_size=8", "--batch_size=4", "--stream_batches=3",
+                                "--model=wrn-10-1", "--model_steps=1"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert json.loads(lines[-1]) == json.loads(json.dumps(result, sort_keys=True))
-    assert lines[0].startswith("check: 9 files in ") and lines[1].startswith("read: 9 images in ")
-    assert result["check"]["files"] == 9 and result["check"]["files_per_second"] > 0
-    assert result["read"]["images"] == 9 and result["read"]["peak_rss_mb"] > 50  # a Python with TensorFlow
+    assert lines[0].startswith("check: 30 files in ") and lines[1].startswith("read: 30 images in ")
+    assert lines[2].startswith("stream: set up in ") and lines[3].startswith("model: wrn-10-1 fp32 trains ")
+    assert result["check"]["files"] == 30 and result["check"]["files_per_second"] > 0
+    assert result["read"]["images"] == 30 and result["read"]["peak_rss_mb"] > 50  # a Python with TensorFlow
+    stream = result["stream"]
+    assert (stream["batches"], stream["batch_size"], stream["num_train"]) == (3, 4, 20)
+    assert stream["images_per_second"] > 0 and stream["busy_cores"] > 0 and stream["peak_rss_mb"] > 50
+    assert result["model"]["images_per_second"] > 0 and result["model"]["batch_size"] == 4
+    assert result["stream_over_model"] == round(stream["images_per_second"] / result["model"]["images_per_second"], 2)
     assert result["image_size"] == [8, 8] and "cpu" in result and "cpu_flags" in result
 
 
 @pytest.mark.parametrize("flags, message", [
     (["--image_size=0"], "--image_size must be H or H,W, positive integers. Received: --image_size=0"),
     (["--read=false"], "1 broken image file in "),
+    (["--stream_batches=0"], "--stream_batches must be a positive integer. Received: --stream_batches=0"),
 ])
 def test_bad_input_is_one_error_line(tmp_path, capsys, flags, message):
     root = _folder(tmp_path / "images", broken=True)

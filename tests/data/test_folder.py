@@ -99,7 +99,7 @@ def test_unusable_folders_are_one_line_data_errors(tmp_path, layout, message):
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize("data_dir, message", [(None, "needs --data_dir"), ("/no/such/folder", "is not a folder")])
+@pytest.mark.parametrize("data_dir, message", [(None, "needs --data_dir"), ("/no/such/folder", "does not exist")])
 def test_a_missing_folder_is_a_data_error(data_dir, message):
     with pytest.raises(DataError, match=message):
         load_arrays("folder", "train", data_dir)
@@ -123,7 +123,7 @@ def test_validation_split_is_fixed_disjoint_and_replaces_the_test_set():
 def test_image_size_resizes_every_image_to_cover_and_centre_crops(tmp_path):
     """``image_size`` (``--image_size``): each image resized, aspect ratio kept, to cover H x W, then its
     centre kept; the size travels with the run's configuration into the model (and so its preset)."""
-    from tfzoo.data.folder import cover_and_centre_crop
+    from tfzoo.data.image_decode import cover_and_centre_crop
     from tfzoo.training import TrainConfig
 
     wide = np.zeros((20, 40, 3), np.uint8)

@@ -75,7 +75,7 @@ def test_bad_folders_and_init_from_are_one_line_errors(tmp_path):
         ([f"--data_dir={tmp_path / 'empty'}"], "has no train/ folder"),
         ([f"--data_dir={one}"], "holds one class ('a')"),
         ([f"--data_dir={unreadable}"], f"3 broken image files in {unreadable}: {unreadable / 'train/a/x.png'} ("),
-        ([f"--data_dir={tmp_path / 'missing'}"], "is not a folder"),
+        ([f"--data_dir={tmp_path / 'missing'}"], "does not exist; dataset 'folder' reads"),
         ([f"--data_dir={shoes}"], "batch_size=64 exceeds the 6 training examples"),
         ([f"--data_dir={shoes}", f"--init_from={tmp_path / 'notes.keras'}"], "is not a Keras model file"),
         ([f"--data_dir={shoes}", "--init_from=no-such-model"], "init_from='no-such-model' is neither a pretrained"),

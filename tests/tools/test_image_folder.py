@@ -35,18 +35,36 @@ def test_names_and_indices():
         image_folder.pick_classes("0,3", names)
 
 
+def test_a_folder_of_a_folder_resized_as_jpeg(tmp_path, capsys):
+    source = image_folder.main(["--classes=5,7", "--per_class=3", "--test_per_class=1", f"--output={tmp_path / 'a'}"])
+    out = image_folder.main(["--dataset=folder", f"--data_dir={source}", "--split=train", "--classes=sandal,sneaker",
+                             "--per_class=2", "--test_per_class=1", "--resize=64", "--format=jpeg",
+                             f"--output={tmp_path / 'big'}"])
+    assert "2 classes (sandal, sneaker), 2 training and 1 test images each, 64 x 64, from folder's train" in (
+        capsys.readouterr().out)
+    assert folder_spec(out).image_shape == (64, 64, 1) and len(list(out.rglob("*.jpg"))) == 6
+    from PIL import Image
+
+    big, big_labels = load_folder(out, "train")
+    small, small_labels = load_folder(source, "train")
+    assert big.shape == (4, 64, 64, 1) and list(big_labels) == list(small_labels[:4])
+    # Bicubic upscaling and JPEG keep the image: scaled back to 28 x 28 it is the source's to a few levels of 255.
+    back = np.stack([np.asarray(Image.fromarray(b[..., 0]).resize((28, 28), Image.Resampling.BOX)) for b in big])
+    assert np.abs(back.astype(int) - small[:4, ..., 0]).mean() < 8
+
+
 def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import tensorflow as tf
+    from PIL import Image
 
-    real, calls = tf.io.write_file, []
+    real, calls = Image.Image.save, []
 
-    def failing(path, data):
+    def failing(self, path, *args, **kwargs):
         calls.append(path)
         if len(calls) == 4:
             raise OSError("disk full")
-        return real(path, data)
+        return real(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(tf.io, "write_file", failing)
+    monkeypatch.setattr(Image.Image, "save", failing)
     with pytest.raises(OSError, match="disk full"):
         image_folder.main(["--classes=0,1", "--per_class=2", f"--output={tmp_path / 'task'}"])
     assert len(calls) == 4 and list(tmp_path.iterdir()) == []
@@ -55,7 +73,8 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
 @pytest.mark.parametrize("argv, named", [
     (["--classes=0,boots"], "'boots' is not a class"), (["--classes=3,3"], "names 1 class"),
     (["--classes=0,1", "--per_class=0"], "Received: 0, 0"), (["--classes=0,1", "--per_class=600"], "fewer than"),
-    (["--classes=0,1", "--dataset=folder"], "--dataset=folder"), (["--classes=0,1", "--dataset=nope"], "'nope'"),
+    (["--classes=0,1", "--dataset=folder"], "dataset 'folder' needs --data_dir"),
+    (["--classes=0,1", "--dataset=nope"], "'nope'"), (["--classes=0,1", "--resize=0"], "--resize=0"),
     (["--classes=0,1", "--split=val"], "--split=val")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, tmp_path, capsys):
     assert_main_refuses(image_folder.main, [*argv, f"--output={tmp_path / 'task'}"], capsys, named)

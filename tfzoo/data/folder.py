@@ -1,5 +1,6 @@
 """A user's own images: ``DIR/train/<class>/*`` and ``DIR/test/<class>/*``, the layout of
-``keras.utils.image_dataset_from_directory``.
+``keras.utils.image_dataset_from_directory``, in a folder or in a ``.zip`` or uncompressed ``.tar``
+archive read in place (``image_files``; the same files give the same arrays from all three).
 
 Classes are the sub-folder names of ``train/``, sorted (label i is the i-th name); ``test/``
 may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
@@ -14,105 +15,143 @@ become the data set's normalization, as the release statistics do for the built-
 (``specs.py``).
 
 The decoded arrays are kept per process (keyed by the folder's resolved path and the files'
-sizes and modification times), so the spec and both splits are read once.
+sizes and modification times), so the spec and both splits are read once. ``load_labelled`` reads one
+split alone, labelled by the class names a trained model was given: how a pretrained model is measured
+on a test folder that holds no ``train/``.
 """
 
 import collections
 import functools
-import math
-from pathlib import Path
+import os
 
 import numpy as np
 
-from tfzoo.data.image_check import check_image_files
+from tfzoo.data.image_check import check_members
+from tfzoo.data.folder_stream import FolderImages, pixel_stats
+from tfzoo.data.image_decode import decode, is_gray
+from tfzoo.data.image_files import IMAGE_SUFFIXES, LAYOUT, open_store
 from tfzoo.data.specs import DataError, DatasetSpec, check_image_size
 
 NAME = "folder"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+CACHE_ENV = "TFZOO_FOLDER_CACHE_MB"  # how many MiB of decoded images a folder may hold in memory (0: always stream)
+CACHE_BYTES = 256 * 2**20  # the default: a folder whose splits fit in this, decoded, is held in memory; a larger one
+# is streamed
 SPLITS = ("train", "test")
+__all__ = ["CACHE_BYTES", "IMAGE_SUFFIXES", "NAME", "SPLITS", "folder_spec", "folder_split", "load_folder",
+           "load_labelled"]
 
 
 def folder_spec(data_dir, image_size=None):
-    """The ``DatasetSpec`` of the image folder ``data_dir`` (reads and decodes the images), its images
-    resized to ``image_size`` (height, width) when given."""
-    return _read(*_fingerprint(data_dir), check_image_size(image_size))[0]
+    """The ``DatasetSpec`` of the image folder or archive ``data_dir`` (reads and decodes the images), its
+    images resized to ``image_size`` (height, width) when given."""
+    return _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())[0]
 
 
 def load_folder(data_dir, split, max_examples=None, image_size=None):
-    """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` of the image folder ``data_dir``."""
+    """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` of the image folder or archive ``data_dir``."""
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
-    _, arrays = _read(*_fingerprint(data_dir), check_image_size(image_size))
+    _, arrays = _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())
     images, labels = arrays[split]
     return images[:max_examples], labels[:max_examples]
 
 
-def _root(data_dir):
-    if not data_dir:
-        raise DataError("dataset 'folder' needs --data_dir=DIR holding DIR/train/<class>/ and DIR/test/<class>/ "
-                        "image folders")
-    root = Path(data_dir).expanduser().resolve()
-    if not root.is_dir():
-        raise DataError(f"data_dir={data_dir} is not a folder; dataset 'folder' reads DIR/train/<class>/*.png|jpg "
-                        "and DIR/test/<class>/*")
-    return root
+def cache_bytes():
+    """Bytes of decoded images a folder may hold in memory: ``$TFZOO_FOLDER_CACHE_MB`` MiB if set, else
+    ``CACHE_BYTES``."""
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if not value:
+        return CACHE_BYTES
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1
+    if not megabytes >= 0:
+        raise DataError(f"{CACHE_ENV}={value} is not a size; accepted: a number of MiB >= 0 (0: always stream)")
+    return int(megabytes * 2**20)
 
 
-def _files(root, split):
-    """{class name: [image paths]} of one split, sorted."""
-    folder = root / split
-    if not folder.is_dir():
-        raise DataError(f"{root} has no {split}/ folder; dataset 'folder' reads DIR/train/<class>/* and "
-                        "DIR/test/<class>/*")
-    classes = {}
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        images = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        if images:
-            classes[sub.name] = images
-    return classes
+def folder_split(data_dir, split, image_size=None):
+    """(images, labels int64 [N]) of ``split`` as a run reads it: images a uint8 [N, H, W, C] array when the
+    folder fits in ``CACHE_BYTES`` decoded, else ``FolderImages``, decoded as the batches ask (``folder_stream``)."""
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
+    return _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())[1][split]
 
 
-def _fingerprint(data_dir):
-    """(root, its image files with their sizes and mtimes): the cache key of ``_read``."""
-    root = _root(data_dir)
-    listing = []
-    for split in SPLITS:
-        for name, paths in _files(root, split).items():
-            for path in paths:
-                stat = path.stat()
-                listing.append((split, name, str(path), stat.st_size, stat.st_mtime_ns))
-    return root, tuple(listing)
+def load_labelled(data_dir, split, class_names, image_shape):
+    """Images uint8 [N, *image_shape] and labels int64 [N] of the one split ``split`` of ``data_dir``, label i
+    the class folder named ``class_names[i]`` (every class folder must be one of them), each image brought to
+    ``image_shape`` (height, width, channels) as ``load_folder`` does. Files in class order, interleaved."""
+    store = open_store(data_dir)
+    root, files = store.root, _split_files(store, split)
+    unknown = sorted(set(files) - set(class_names))
+    if unknown:
+        raise DataError(f"{root}/{split} has classes the model was not trained on: {', '.join(unknown)}; "
+                        f"accepted: {', '.join(class_names)}")
+    check_files(store, files, root)
+    items = interleave(files)
+    images = FolderImages(store, [f for _, f in items], tuple(image_shape[:2]), image_shape[2])
+    return images[:], np.array([list(class_names).index(name) for name, _ in items], np.int64)
+
+
+def _split_files(store, split):
+    """{class name: [ImageFile]} of one split of a store, sorted; DataError when the split is missing or empty."""
+    found = store.files(split)
+    if found is None:
+        raise DataError(f"{store.root} has no {split}/ folder; dataset 'folder' reads {LAYOUT}")
+    classes = collections.defaultdict(list)
+    for image_file in found:
+        classes[image_file.label].append(image_file)
+    if not classes:
+        raise DataError(f"{store.root}/{split} holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
+    return dict(classes)
+
+
+def _fingerprint(data_dir, splits):
+    """(root, what changes when any image file of ``splits`` does): the cache key of ``_read``."""
+    store = open_store(data_dir)
+    return store.root, tuple((split, store.fingerprint(store.files(split) or [])) for split in splits)
+
+
+def check_files(store, files, root=None):
+    """{key: [ImageHeader]} of {key: [ImageFile]}: every file checked cheaply first, so that all broken ones are
+    named at once (one DataError), before any is decoded."""
+    members = [(f.name, f.size, functools.partial(store.open, f)) for paths in files.values() for f in paths]
+    headers = iter(check_members(members, store.root if root is None else root))
+    return {key: [next(headers) for _ in paths] for key, paths in files.items()}
 
 
 @functools.lru_cache(maxsize=4)
-def _read(root, listing, image_size):
-    """(spec, {split: (images, labels)}) of the folder; DataError for anything unusable."""
-    by_split = {split: collections.defaultdict(list) for split in SPLITS}
-    for split, name, path, _, _ in listing:
-        by_split[split][name].append(Path(path))
+def _read(root, listing, image_size, cache_bytes):
+    """(spec, {split: (images, labels)}) of the folder, images a uint8 array when both splits fit in
+    ``cache_bytes`` decoded, else ``FolderImages``; DataError for anything unusable."""
+    del listing  # the cache key: the same root with changed files is read again
+    store = open_store(root)
+    by_split = {split: _split_files(store, split) for split in SPLITS}
     classes = sorted(by_split["train"])
-    if not classes:
-        raise DataError(f"{root}/train holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
     if len(classes) < 2:
         raise DataError(f"{root}/train holds one class ({classes[0]!r}); a classifier needs at least 2 class folders")
     unknown = sorted(set(by_split["test"]) - set(classes))
     if unknown:
         raise DataError(f"{root}/test has classes that train/ lacks: {', '.join(unknown)}")
-    if not by_split["test"]:
-        raise DataError(f"{root}/test holds no class folder with images ({', '.join(IMAGE_SUFFIXES)})")
-    # Every file checked cheaply first, so that all broken ones are named at once, before any is decoded.
-    check_image_files([Path(path) for _, _, path, _, _ in listing], root)
-    decoded = {split: [(_decode(p), classes.index(name)) for name, p in interleave(files)]
-               for split, files in by_split.items()}
-    channels = 1 if all(image.shape[-1] == 1 for image, _ in decoded["train"]) else 3
-    sizes = collections.Counter(image.shape[:2] for image, _ in decoded["train"])
+    ordered = {split: interleave(files) for split, files in by_split.items()}
+    headers = check_files(store, {split: [f for _, f in items] for split, items in ordered.items()}, root)
+    train = list(zip(headers["train"], (f for _, f in ordered["train"])))
+    # The layout from the headers, nothing decoded but grayscale-looking palettes: 1 channel when every
+    # training image is grayscale, and the most common training size unless image_size says.
+    channels = 1 if all(is_gray(header.mode, lambda f=f: decode(store, f)) for header, f in train) else 3
+    sizes = collections.Counter((header.size[1], header.size[0]) for header, _ in train)
     height, width = image_size or sizes.most_common(1)[0][0]
-    arrays = {split: _stack(items, (height, width), channels) for split, items in decoded.items()}
-    pixels = arrays["train"][0].reshape(-1, channels).astype(np.float64)
-    spec = DatasetSpec(
-        name=NAME, num_classes=len(classes), image_shape=(height, width, channels), class_names=tuple(classes),
-        mean=tuple(round(float(v), 3) for v in pixels.mean(0)),
-        std=tuple(round(max(float(v), 1e-3), 3) for v in pixels.std(0)), flip=True, tfds_name="")
+    labels = {split: np.array([classes.index(name) for name, _ in items], np.int64) for split, items in ordered.items()}
+    streamed = sum(map(len, labels.values())) * height * width * channels > cache_bytes
+    arrays = {}
+    for split, items in ordered.items():
+        images = FolderImages(store, [f for _, f in items], (height, width), channels)
+        arrays[split] = (images if streamed else images[:], labels[split])
+    mean, std = pixel_stats(arrays["train"][0])
+    spec = DatasetSpec(name=NAME, num_classes=len(classes), image_shape=(height, width, channels),
+                       class_names=tuple(classes), mean=mean, std=std, flip=True, tfds_name="")
     return spec, arrays
 
 
@@ -123,70 +162,3 @@ def interleave(files):
     names = sorted(files)
     longest = max((len(files[name]) for name in names), default=0)
     return [(name, files[name][i]) for i in range(longest) for name in names if i < len(files[name])]
-
-
-def _decode(path):
-    """uint8 [H, W, 1 or 3] of one image file; DataError naming the file if it cannot be decoded.
-
-    Decoded with Pillow, not TensorFlow: a run validates its data before it sets TensorFlow's
-    threads for determinism, which TensorFlow ops would start too early."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode.startswith("I"):  # 16- or 32-bit grayscale: scaled, not clipped, to 0..255
-                array = _eight_bit(np.asarray(image))[..., None]
-            elif image.mode in ("L", "LA", "1", "P") and not _has_colour(image):
-                array = np.asarray(image.convert("L"))[..., None]
-            else:  # RGB, RGBA (alpha dropped), CMYK, YCbCr, colour palettes
-                array = np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        message = " ".join(str(error).split())[:200]
-        raise DataError(f"{path} cannot be read as an image: {type(error).__name__}: {message}") from None
-    return array.astype(np.uint8)
-
-
-def _eight_bit(pixels):
-    """uint8 of integer grayscale pixels: 16-bit ones (any value above 255) scaled by 255 / 65535."""
-    pixels = pixels.astype(np.float64)
-    if pixels.max(initial=0) > 255:
-        pixels = pixels * (255 / 65535)
-    return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
-
-
-def _has_colour(image):
-    """Whether a palette image uses colours (a grayscale palette stays one channel)."""
-    if image.mode != "P":
-        return False
-    rgb = np.asarray(image.convert("RGB"))
-    return not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
-
-
-def cover_and_centre_crop(image, size):
-    """uint8 ``[*size, C]`` of a uint8 ``[h, w, C]`` image: itself when it has that size, else resized
-    (bilinear, Pillow's antialiasing, aspect ratio kept) to the smallest size covering ``size`` and
-    centre-cropped: the rule of the SavedModel's ``serving_encoded`` signature too."""
-    from PIL import Image
-
-    height, width = size
-    h, w = image.shape[:2]
-    if (h, w) == (height, width):
-        return image
-    scale = max(height / h, width / w)
-    new_h, new_w = max(height, math.ceil(h * scale - 1e-6)), max(width, math.ceil(w * scale - 1e-6))
-    gray = image.shape[-1] == 1
-    resized = np.asarray(Image.fromarray(image[..., 0] if gray else image, "L" if gray else "RGB").resize(
-        (new_w, new_h), Image.Resampling.BILINEAR)).reshape(new_h, new_w, image.shape[-1])
-    top, left = (new_h - height) // 2, (new_w - width) // 2
-    return resized[top:top + height, left:left + width]
-
-
-def _stack(items, size, channels):
-    images = []
-    for image, _ in items:
-        if image.shape[-1] != channels:
-            image = np.repeat(image, 3, axis=-1)  # grayscale among colour images
-        images.append(cover_and_centre_crop(image, size))
-    labels = np.array([label for _, label in items], np.int64)
-    return np.stack(images).astype(np.uint8), labels

@@ -6,6 +6,10 @@ epoch is augmented with row ``position`` of draws made from (seed, e), and mixup
 (seed, e, batch). Nothing depends on what was read before, so the stream from
 ``start_epoch=k`` is exactly the tail of the stream from epoch 0: a run killed after
 epoch k and resumed there sees the same batches. Augmentation runs on whole batches.
+
+``images`` is a uint8 array, or a large image folder's ``FolderImages`` (``folder_stream.py``): then each batch's
+images are read from their files by a ``tf.numpy_function`` in the parallel map, and the batches are those the
+array of the same images would give.
 """
 
 import numpy as np
@@ -55,7 +59,7 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
     steps = steps_per_epoch(len(images), batch_size)
     flip_enabled = spec.flip if augment.flip is None else augment.flip
     root = root_seed(seed)
-    all_images, all_labels = tf.constant(images), tf.constant(labels)
+    gather_images, all_labels = image_gather(images, spec), tf.constant(labels)
 
     def epoch_batches(epoch):
         """The epoch's batches of example indices and augmentation draws, [steps, batch_size, ...]."""
@@ -69,7 +73,7 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
         return tf.data.Dataset.from_tensor_slices(per_batch)
 
     def make_batch(batch):
-        x = tf.cast(tf.gather(all_images, batch["index"]), tf.float32)
+        x = tf.cast(gather_images(batch["index"]), tf.float32)
         if augment.pad:
             x = augment_lib.pad_and_crop(x, augment.pad, augment.padding, batch["offsets"])
         if flip_enabled:
@@ -87,10 +91,32 @@ def make_eval_dataset(images, labels, spec, *, batch_size):
     """Batches ``(normalized float32 images, float32 one-hot labels)`` in order; keeps the remainder."""
     images, labels = checked_arrays(images, labels, spec, "make_eval_dataset")
     check_int("batch_size", batch_size, minimum=1)
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
-    dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if getattr(images, "streamed", False):
+        gather_images = image_gather(images, spec)
+        dataset = tf.data.Dataset.zip(tf.data.Dataset.range(len(images)).batch(batch_size),
+                                      tf.data.Dataset.from_tensor_slices(labels).batch(batch_size))
+        dataset = dataset.map(lambda rows, y: (normalize(gather_images(rows), spec), tf.one_hot(y, spec.num_classes)),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+        dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def image_gather(images, spec):
+    """``rows -> uint8 images[rows]`` in TensorFlow: a gather from the array held as a constant, or for streamed
+    images (``FolderImages``) their files read and decoded in Python (``stateful=False``: the same rows give the
+    same pixels, so tf.data may run it in parallel)."""
+    if not getattr(images, "streamed", False):
+        constant = tf.constant(images)
+        return lambda rows: tf.gather(constant, rows)
+
+    def gather(rows):
+        batch = tf.numpy_function(images.__getitem__, [rows], tf.uint8, stateful=False)
+        return tf.ensure_shape(batch, [None, *spec.image_shape])
+
+    return gather
 
 
 def check_stream_args(spec, *, seed, augment, start_epoch, num_epochs):
@@ -135,8 +161,13 @@ def fold_seed(seed, *values):
 
 
 def checked_arrays(images, labels, spec, caller):
-    """``images`` and int64 ``labels`` as arrays, checked against ``spec`` (``specs.check_arrays``)."""
-    images, labels = np.asarray(images), np.asarray(labels)
+    """``images`` and int64 ``labels`` as arrays, checked against ``spec`` (``specs.check_arrays``); streamed images
+    (``FolderImages``) are checked by their shape and kept, nothing decoded."""
+    labels = np.asarray(labels)
+    if getattr(images, "streamed", False):
+        check_arrays(np.broadcast_to(np.uint8(0), images.shape), labels, spec, caller)  # a view: no pixels
+        return images, labels.astype(np.int64)
+    images = np.asarray(images)
     check_arrays(images, labels, spec, caller)
     return images, labels.astype(np.int64)
 

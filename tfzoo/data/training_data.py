@@ -1,5 +1,6 @@
 """The three datasets of a training run, whatever the source: in memory (CIFAR, SVHN,
-MNIST-family, via ``load_arrays``) or streamed (ImageNet, via ``imagenet.py``).
+MNIST-family, via ``load_arrays``; a user's image folder that fits ``folder.CACHE_BYTES`` decoded) or streamed
+(ImageNet, via ``imagenet.py``; a larger image folder, read from its files, ``folder_stream.py``).
 
 ``training_datasets`` is what a fit loop calls: the augmented training stream, the
 training set un-augmented (for the training loss the paper reports) and the test set, with
@@ -16,6 +17,9 @@ from tfzoo.data.augment import AugmentConfig
 from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
 from tfzoo.data.sources import load_arrays
 from tfzoo.data.catalog import get_spec
+from tfzoo.data.folder import NAME as FOLDER
+from tfzoo.data.folder import folder_split
+from tfzoo.data.folder_stream import take
 from tfzoo.data.specs import DataError
 
 
@@ -57,14 +61,18 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         test = imagenet.make_imagenet_eval_dataset(builder, batch_size=eval_batch_size, split="test")
         num_train = imagenet.imagenet_num_examples(builder, "train", max_train_examples)
         return TrainingData(train, eval_train, test, num_train, imagenet.imagenet_num_examples(builder, "test"))
+    def split(which):  # a large image folder streamed (FolderImages), everything else in memory
+        if name == FOLDER:
+            return folder_split(data_dir, which, image_size)
+        return load_arrays(name, which, data_dir, image_size=image_size)
+
     if validation_examples is None:
-        train_x, train_y = load_arrays(name, "train", data_dir, max_train_examples, image_size)
-        test_x, test_y = load_arrays(name, "test", data_dir, image_size=image_size)
+        train_x, train_y = split("train")
+        test_x, test_y = split("test")
     else:
-        (train_x, train_y), (test_x, test_y) = split_validation(
-            *load_arrays(name, "train", data_dir, image_size=image_size), validation_examples,
-            origin=f"{name} 'train'")
-        train_x, train_y = train_x[:max_train_examples], train_y[:max_train_examples]
+        (train_x, train_y), (test_x, test_y) = split_validation(*split("train"), validation_examples,
+                                                                origin=f"{name} 'train'")
+    train_x, train_y = take(train_x, slice(max_train_examples)), train_y[:max_train_examples]
     if keras.backend.backend() == "tensorflow":
         train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
                                    start_epoch=start_epoch, num_epochs=num_epochs)
@@ -93,7 +101,7 @@ def split_validation(images, labels, validation_examples, *, origin="training sp
     keep = np.ones(len(labels), bool)
     keep[held_out] = False
     held_out = np.sort(held_out)
-    return (images[keep], labels[keep]), (images[held_out], labels[held_out])
+    return (take(images, keep), labels[keep]), (take(images, held_out), labels[held_out])
 
 
 def num_examples(name, split, data_dir=None, max_examples=None):
@@ -103,4 +111,6 @@ def num_examples(name, split, data_dir=None, max_examples=None):
     """
     if get_spec(name, data_dir).streaming:
         return imagenet.imagenet_num_examples(imagenet.imagenet_builder(data_dir), split, max_examples)
+    if name == FOLDER:
+        return len(folder_split(data_dir, split)[1][:max_examples])
     return len(load_arrays(name, split, data_dir, max_examples)[1])

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tfzoo.data import load_arrays
+from tfzoo.data import DataError, get_spec, load_arrays
+from tfzoo.data.folder import NAME as FOLDER
+from tfzoo.data.folder import load_labelled
 from tfzoo.export import export
 from tfzoo.export.source import load_source
 from tfzoo.export.to_saved_model import SIGNATURES_VERSION
@@ -80,11 +82,26 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def measure_test_accuracy(name_or_folder, *, data_dir=None, batch_size=500):
+def measure_test_accuracy(name_or_folder, *, data_dir=None, dataset=None, batch_size=500):
     """(accuracy, examples) of a pretrained entry's or preset's Keras model on the test split of its data set
-    (``data_dir``: where that data set lies, as for training)."""
+    (``data_dir``: where that data set lies, as for training), or of ``dataset`` (a name of
+    ``tfzoo.data.names()`` whose classes are the model's, in its order: CIFAR-10's official pixels for a model
+    trained on CIFAR-10 as JPEG files). A model trained on an image folder is measured on ``data_dir``'s
+    ``test/`` alone (a folder or archive that need not hold ``train/``), labelled by the model's class names."""
     source = load_source(pretrained=name_or_folder)
-    images, labels = load_arrays(source.spec.name, "test", data_dir, image_size=source.spec.image_shape[:2])
+    spec = source.spec
+    if dataset is not None and dataset != FOLDER:
+        other = get_spec(dataset, data_dir)
+        if other.class_names != spec.class_names or other.image_shape != spec.image_shape:
+            raise DataError(f"dataset {dataset} ({other.num_classes} classes {', '.join(other.class_names)}; "
+                            f"{other.image_shape}) is not what {name_or_folder} was trained on ({spec.num_classes} "
+                            f"classes {', '.join(spec.class_names)}; {spec.image_shape}); accepted: a data set with "
+                            "the model's classes, in its order, and image shape")
+        images, labels = load_arrays(dataset, "test", data_dir)
+    elif spec.name == FOLDER or dataset == FOLDER:
+        images, labels = load_labelled(data_dir, "test", spec.class_names, spec.image_shape)
+    else:
+        images, labels = load_arrays(spec.name, "test", data_dir, image_size=spec.image_shape[:2])
     logits = np.concatenate([np.asarray(source.model(images[i:i + batch_size].astype(np.float32), training=False))
                              for i in range(0, len(images), batch_size)])
     return float(np.mean(logits.argmax(-1) == labels)), len(labels)

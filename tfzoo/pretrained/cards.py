@@ -27,6 +27,9 @@ def model_card(entry):
                      "inputs (pixels 0..255; the normalization is inside the model)"),
         ("test accuracy", f"**{100 * entry.test_accuracy:.2f} %** on the {entry.test_examples:,} images of "
                           f"{entry.test_split} (re-measured from the shipped preset by tests/test_pretrained.py)"),
+        *((("also measured", "; ".join(f"{100 * accuracy:.2f} % on {what} ({examples:,} images, measured once)"
+                                       for what, accuracy, examples in entry.other_results)),) if entry.other_results
+          else ()),
         ("training", f"{entry.epochs} epochs, {entry.precision}, {entry.training_seconds:,.0f} s "
                      f"({per_epoch:,.0f} s per epoch)"),
         ("learning rate", entry.lr_selection or "not searched"),
@@ -39,7 +42,8 @@ def model_card(entry):
         ("paper", entry.paper),
     ]
     table = "\n".join(f"| {key} | {value} |" for key, value in rows)
-    return f"### `{entry.name}`\n\n| | |\n| --- | --- |\n{table}\n\n```bash\n{_wrap(entry.command)}\n```\n"
+    commands = "\n".join(filter(None, [entry.data_preparation, _wrap(entry.command)]))
+    return f"### `{entry.name}`\n\n| | |\n| --- | --- |\n{table}\n\n```bash\n{commands}\n```\n"
 
 
 def summary_table(entries, link=""):

@@ -37,6 +37,10 @@ class PretrainedModel:
     license: str = "Apache-2.0"
     paper: str = PAPER
     lr_selection: str = ""  # how the learning rate was chosen (on a validation split, never the test set)
+    # accuracies measured once on other test images: (what they are, accuracy, number of images), e.g. a model
+    # trained on CIFAR-10 as JPEG files measured on official-pixel CIFAR-10 test images
+    other_results: tuple[tuple[str, float, int], ...] = ()
+    data_preparation: str = ""  # the shell commands that put the data where ``command`` reads it, run first
 
     @property
     def num_classes(self):

@@ -77,3 +77,42 @@ register(_zoo_entry(
     sha256="ec324843ed09ee4b5b73de8b91f309d78be2b1661fd70b42869d6efa7404b879", size=2_578_722,
     test_accuracy=0.9462, training_seconds=9463.19,
 ))
+
+
+# The CIFAR-10 zoo (docs/results/cifar10.md): configs/zoo/cifar10.sh, WRN-16-4 on CIFAR-10 as re-encoded in JPEG.
+_CIFAR = get_spec("cifar10").class_names  # the official order, which the folder's sorted class names are too
+CIFAR_TEST = ("CIFAR-10 as re-encoded in JPEG (quality 75, 4:2:0): the test/ files of cifar10-jpeg.zip, shipped as "
+              "tests/fixtures/cifar10_jpeg/cifar10-jpeg-test.zip")
+CIFAR_OFFICIAL = ("the first 1,017 images of the official CIFAR-10 test_batch (official pixels; "
+                  "`tfzoo-evaluate --model=NAME --dataset=cifar10 --data_dir=cifar-10-batches-py`)")
+_CIFAR_SEARCH = ("2^{e}: the best validation accuracy of recipes.lr_search over {grid} (1 run each, 3 epochs on 15,000 "
+                 "training images), measured on 5,000 images held out of train/ (--validation_examples); test/ was not "
+                 "used. `CIFAR10_DIR=cifar10-jpeg bash configs/zoo/cifar10.sh {scheme}` runs the search and the "
+                 "training")
+
+
+def _cifar_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size, test_accuracy, official_accuracy,
+                 training_seconds, epochs=40, machine=None):
+    """The entry of one scheme of the CIFAR-10 zoo, trained by ``CIFAR10_DIR=cifar10-jpeg bash configs/zoo/cifar10.sh
+    SCHEME``: WRN-16-4 on all 50,000 training files, batch 128, ``epochs`` epochs, ``--precision=auto`` (bf16 on the
+    CPUs used), at the rate of the scheme's validation-split search; packed with its card by ``export.archive
+    --card``. ``official_accuracy``: measured once on the official pixels of ``CIFAR_OFFICIAL``."""
+    name = f"wrn-16-4-{scheme}-cifar10_jpeg"
+    run = f"runs/zoo/cifar10/{scheme}" + ("" if epochs == 40 else f"-e{epochs}")
+    ghost = 64 if normalization == "ghost_batch_norm" else 128
+    one_step = " --accumulate_ghost_batches=false" if normalization == "ghost_batch_norm" else ""
+    return PretrainedModel(
+        name=name, source=f"package:{name}.tar.gz", sha256=sha256, size=size,
+        dataset="cifar10-jpeg", model="wrn-16-4", normalization=normalization, init=init,
+        input_shape=(32, 32, 3), class_names=_CIFAR,
+        test_accuracy=test_accuracy, test_examples=10_000, epochs=epochs, training_seconds=training_seconds,
+        machine=machine or _ZOO_EPYC, precision="bf16", test_split=CIFAR_TEST,
+        other_results=((CIFAR_OFFICIAL, official_accuracy, 1017),),
+        lr_selection=_CIFAR_SEARCH.format(e=lr_exponent, grid=grid, scheme=scheme),
+        data_preparation="unzip -q cifar10-jpeg.zip  # ../shared/data/cifar10-jpeg: cifar10-jpeg/{train,test}/<class>/",
+        command="python -m recipes.cifar_wrn --depth=16 --width=4 --dataset=folder --data_dir=cifar10-jpeg "
+                f"--batch_size=128 --precision=auto --seed=0 --normalization={normalization} --init={init} "
+                f"--ghost_batch_size={ghost}{one_step} --lr={2.0 ** lr_exponent} --epochs={epochs} --output_dir={run} && "
+                f"python -m export.archive --run={run} --output=tfzoo/pretrained_models/{name}.tar.gz --evaluate "
+                f"--data_dir=tests/fixtures/cifar10_jpeg/cifar10-jpeg-test.zip --card={name}",
+    )
