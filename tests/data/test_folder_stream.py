@@ -127,3 +127,29 @@ def test_nothing_is_decoded_before_a_batch_asks(photos, streamed, monkeypatch):
     assert isinstance(data.train, tf.data.Dataset) and len(decoded) == statistics
     next(iter(data.train))
     assert statistics + 8 <= len(decoded) <= statistics + 8 * 8  # one batch, and what tf.data prefetched
+
+
+_EXIT = """
+import sys
+from tfzoo.training import make_deterministic
+make_deterministic()  # as a run: op determinism, one inter-op thread
+from tfzoo.data import training_datasets
+iterator = iter(training_datasets("folder", sys.argv[1], batch_size=8, eval_batch_size=8, seed=0).train)
+next(iterator), next(iterator)
+print("read two batches", flush=True)
+"""  # and exits holding the iterator, tf.data's threads still reading ahead
+
+
+def test_a_program_that_exits_holding_a_streamed_iterator_exits(photos):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = dict(os.environ, **{folder_lib.CACHE_ENV: "0"}, TF_CPP_MIN_LOG_LEVEL="3")
+    # Without the exit gate (folder_stream.guarded_reader) this hung in the interpreter's finalization.
+    done = subprocess.run([sys.executable, "-c", _EXIT, str(photos)], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "read two batches" in done.stdout, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "RuntimeError" not in done.stderr

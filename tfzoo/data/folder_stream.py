@@ -7,11 +7,21 @@ position) alone, and each image is decoded and fit by ``image_decode`` exactly a
 Nothing decoded is kept, so memory does not grow with the number of images; tf.data decodes several batches at
 once (``num_parallel_calls``), Pillow releasing the GIL while it decodes.
 
+Exit: a tf.data iterator that a program still holds when Python exits is destroyed during the interpreter's
+finalization, and waits for its threads; one of them calling ``FolderImages`` then waits for the GIL, which
+finalization never hands out, and the program hangs. ``guarded_reader`` therefore reads through a gate that an
+``atexit`` handler closes before finalization: later calls return zeros at once, unread (no one consumes a batch
+once the program exits; tf.data's buffers fill and its threads go idle), and the handler waits until no call is in
+flight, so the iterator is destroyed without one. An iterator deleted while the program runs needs none of this.
+
 ``pixel_stats``: the per-channel mean and standard deviation of at most ``STATS_IMAGES`` images, from exact
 integer sums, the data set's normalization in either mode.
 """
 
+import atexit
 import math
+import threading
+import time
 
 import numpy as np
 
@@ -48,6 +58,10 @@ class FolderImages:
             return np.zeros((0, *self.size, self.channels), np.uint8)
         return np.stack([self._load(int(i)) for i in rows.reshape(-1)]).reshape(*rows.shape, *self.size, self.channels)
 
+    def guarded_reader(self):
+        """``rows -> self[rows]`` for tf.data's ``numpy_function``, closed before the interpreter exits."""
+        return guarded_reader(self)
+
     def subset(self, rows):
         """The ``FolderImages`` of the files at ``rows`` (a slice, integer array or boolean mask), nothing decoded."""
         return FolderImages(self.store, [self.files[i] for i in np.arange(len(self.files))[rows]], self.size,
@@ -58,6 +72,63 @@ class FolderImages:
 
     def __repr__(self):
         return f"FolderImages({len(self.files)} files of {self.store.root}, {self.shape[1:]})"
+
+
+class _Gate:
+    """Counts the calls in flight of every ``guarded_reader`` and refuses new ones once closed (at exit)."""
+
+    def __init__(self):
+        self.lock, self.in_flight, self.closed, self.registered = threading.Lock(), 0, False, False
+
+    def register(self):
+        with self.lock:
+            if not self.registered:
+                atexit.register(self.close)
+                self.registered = True
+
+    def enter(self):
+        """False once closed; else counts the call in flight (``leave`` ends it) and returns True."""
+        with self.lock:
+            if self.closed:
+                return False
+            self.in_flight += 1
+            return True
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
+
+    def close(self, settle=0.2, timeout=10.0):
+        """Refuses new calls, then returns once none has been in flight for ``settle`` seconds (at most ``timeout``)."""
+        with self.lock:
+            self.closed = True
+        deadline, quiet_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            with self.lock:
+                busy = self.in_flight > 0
+            now = time.monotonic()
+            quiet_since = None if busy else (quiet_since or now)
+            if quiet_since is not None and now - quiet_since >= settle:
+                return
+            time.sleep(0.01)
+
+
+_GATE = _Gate()
+
+
+def guarded_reader(images):
+    """``rows -> images[rows]`` for a ``tf.numpy_function``, through the exit gate (see the module's docstring)."""
+    _GATE.register()
+
+    def read(rows):
+        if not _GATE.enter():
+            return np.zeros((len(rows), *images.shape[1:]), np.uint8)
+        try:
+            return images[rows]
+        finally:
+            _GATE.leave()
+
+    return read
 
 
 def take(images, rows):

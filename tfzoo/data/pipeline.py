@@ -112,8 +112,10 @@ def image_gather(images, spec):
         constant = tf.constant(images)
         return lambda rows: tf.gather(constant, rows)
 
+    read = images.guarded_reader()
+
     def gather(rows):
-        batch = tf.numpy_function(images.__getitem__, [rows], tf.uint8, stateful=False)
+        batch = tf.numpy_function(read, [rows], tf.uint8, stateful=False)
         return tf.ensure_shape(batch, [None, *spec.image_shape])
 
     return gather
