@@ -41,10 +41,6 @@ def streamed(monkeypatch):
     monkeypatch.setenv(folder_lib.CACHE_ENV, "0")
 
 
-def _memory(root, split):
-    return folder_split(root, split)
-
-
 def test_a_folder_above_the_cache_size_is_streamed_with_the_same_spec_and_pixels(photos, monkeypatch):
     in_memory = folder_split(photos, "train")
     spec = get_spec("folder", photos)

@@ -51,6 +51,9 @@ class PretrainedModel:
         card = dataclasses.asdict(self)
         for key in ("name", "source", "sha256", "size"):
             card.pop(key)
+        for key in ("other_results", "data_preparation"):  # added later: absent from cards that have none
+            if not card[key]:
+                card.pop(key)
         return card
 
 

@@ -109,7 +109,7 @@ def _cifar_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size
         machine=machine or _ZOO_EPYC, precision="bf16", test_split=CIFAR_TEST,
         other_results=((CIFAR_OFFICIAL, official_accuracy, 1017),),
         lr_selection=_CIFAR_SEARCH.format(e=lr_exponent, grid=grid, scheme=scheme),
-        data_preparation="unzip -q cifar10-jpeg.zip  # ../shared/data/cifar10-jpeg: cifar10-jpeg/{train,test}/<class>/",
+        data_preparation="unzip -q cifar10-jpeg.zip  # all 60,000 CIFAR-10 images: cifar10-jpeg/{train,test}/<class>/",
         command="python -m recipes.cifar_wrn --depth=16 --width=4 --dataset=folder --data_dir=cifar10-jpeg "
                 f"--batch_size=128 --precision=auto --seed=0 --normalization={normalization} --init={init} "
                 f"--ghost_batch_size={ghost}{one_step} --lr={2.0 ** lr_exponent} --epochs={epochs} --output_dir={run} && "
