@@ -91,16 +91,11 @@ def make_eval_dataset(images, labels, spec, *, batch_size):
     """Batches ``(normalized float32 images, float32 one-hot labels)`` in order; keeps the remainder."""
     images, labels = checked_arrays(images, labels, spec, "make_eval_dataset")
     check_int("batch_size", batch_size, minimum=1)
-    if getattr(images, "streamed", False):
-        gather_images = image_gather(images, spec)
-        dataset = tf.data.Dataset.zip(tf.data.Dataset.range(len(images)).batch(batch_size),
-                                      tf.data.Dataset.from_tensor_slices(labels).batch(batch_size))
-        dataset = dataset.map(lambda rows, y: (normalize(gather_images(rows), spec), tf.one_hot(y, spec.num_classes)),
-                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
-        dataset = dataset.map(lambda x, y: (normalize(x, spec), tf.one_hot(y, spec.num_classes)),
-                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    gather_images = image_gather(images, spec)  # the array's rows, or a streamed folder's files read
+    dataset = tf.data.Dataset.zip(tf.data.Dataset.range(len(images)).batch(batch_size),
+                                  tf.data.Dataset.from_tensor_slices(labels).batch(batch_size))
+    dataset = dataset.map(lambda rows, y: (normalize(gather_images(rows), spec), tf.one_hot(y, spec.num_classes)),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
