@@ -60,6 +60,9 @@ flags.DEFINE_integer("eval_batch_size", 500, "Batch size of evaluation (test set
 flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples (quick runs).")
 flags.DEFINE_integer("validation_examples", None, "Hold out N training examples (a fixed random draw) and report "
                      "the test_* metrics on them instead of the test set: for choosing hyper-parameters.")
+flags.DEFINE_boolean("validation", False, "Report the test_* metrics on the data set's own validation split instead "
+                     "of the test set: an image folder's val/ (or validation/) folder. Without one, use "
+                     "--validation_examples.")
 flags.DEFINE_integer("pad", 4, "Pad each side by this many pixels before the random crop back to size (0 = no crop).")
 flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
 flags.DEFINE_boolean("flip", None, "Random horizontal flips (default: the data set's: on for CIFAR, Fashion-MNIST, "

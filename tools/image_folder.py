@@ -9,7 +9,8 @@
 layout of ``keras.utils.image_dataset_from_directory``, ``tfzoo/data/folder.py``). This writes such
 a folder from real images: of each class in ``--classes`` (indices or names of the data set's
 classes), the first ``--per_class`` images of ``--split`` in the release's order go to ``train/``
-and the next ``--test_per_class`` (default: as many) to ``test/``, as PNG files named by their index
+and the next ``--test_per_class`` (default: as many) to ``test/``, then ``--val_per_class`` (default: none) to
+``val/``, the validation split a run measures on with ``--validation``, as PNG files named by their index
 in the split, so the same flags always write the same files. Class folders are the class names in
 lower case with anything but letters and digits as ``_`` (``Ankle boot`` -> ``ankle_boot``).
 ``--dataset=folder`` takes the images of an image folder (``--data_dir``) instead. ``--resize=S`` scales each
@@ -62,16 +63,20 @@ def pick_classes(text, class_names):
     return picked
 
 
-def select(labels, classes, per_class, test_per_class):
-    """``{class: (train indices, test indices)}``: the first ``per_class`` examples of each class in order, then the
-    next ``test_per_class``; raises ValueError naming the first class that has too few."""
+def select(labels, classes, per_class, test_per_class, val_per_class=0):
+    """``{class: {split: indices}}``: the first ``per_class`` examples of each class in order for "train", the
+    next ``test_per_class`` for "test", then ``val_per_class`` for "val" (when > 0); raises ValueError naming the
+    first class that has too few."""
+    counts = {"train": per_class, "test": test_per_class, "val": val_per_class}
+    needed = sum(counts.values())
     chosen = {}
     for index in classes:
         found = np.flatnonzero(labels == index)
-        if len(found) < per_class + test_per_class:
+        if len(found) < needed:
             raise ValueError(f"class {index} has {len(found)} images in this split, fewer than --per_class + "
-                             f"--test_per_class = {per_class + test_per_class}")
-        chosen[index] = (found[:per_class], found[per_class:per_class + test_per_class])
+                             f"--test_per_class + --val_per_class = {needed}")
+        ends = np.cumsum(list(counts.values()))
+        chosen[index] = {split: found[end - count:end] for (split, count), end in zip(counts.items(), ends) if count}
     return chosen
 
 
@@ -83,8 +88,8 @@ def write_folder(images, chosen, class_names, output, *, resize=None, image_form
     output = Path(output)
     staging = output.with_name(f".{output.name}.partial-{os.getpid()}")
     try:
-        for index, (train, test) in chosen.items():
-            for split, picked in (("train", train), ("test", test)):
+        for index, splits in chosen.items():
+            for split, picked in splits.items():
                 folder = staging / split / folder_name(class_names[index])
                 folder.mkdir(parents=True)
                 for i in picked:
@@ -109,6 +114,8 @@ def main(argv=None):
     parser.add_argument("--classes", required=True, help="comma-separated class indices or names, at least 2")
     parser.add_argument("--per_class", type=int, default=30, help="training images per class")
     parser.add_argument("--test_per_class", type=int, default=None, help="test images per class (default: --per_class)")
+    parser.add_argument("--val_per_class", type=int, default=0, help="validation images per class, written to val/ "
+                        "(default: 0, no val/)")
     parser.add_argument("--resize", type=int, default=None, help="scale every image to this square size (bicubic)")
     parser.add_argument("--format", default="png", choices=("png", "jpeg"), help="the files written")
     parser.add_argument("--output", required=True, help="the folder to write; must not exist")
@@ -119,6 +126,8 @@ def main(argv=None):
     test_per_class = args.per_class if args.test_per_class is None else args.test_per_class
     if args.per_class < 1 or test_per_class < 1:
         parser.error(f"--per_class and --test_per_class must be >= 1. Received: {args.per_class}, {test_per_class}")
+    if args.val_per_class < 0:
+        parser.error(f"--val_per_class must be >= 0. Received: --val_per_class={args.val_per_class}")
     if args.resize is not None and args.resize < 1:
         parser.error(f"--resize must be a positive size in pixels. Received: --resize={args.resize}")
     output = Path(args.output)
@@ -136,13 +145,14 @@ def main(argv=None):
             class_names = load_class_names(args.dataset, args.data_dir)
         classes = pick_classes(args.classes, class_names)
         images, labels = load_arrays(args.dataset, args.split, args.data_dir)
-        chosen = select(labels, classes, args.per_class, test_per_class)
+        chosen = select(labels, classes, args.per_class, test_per_class, args.val_per_class)
     except (DataError, ValueError) as error:
         parser.error(str(error).splitlines()[0])
     write_folder(images, chosen, class_names, output, resize=args.resize, image_format=args.format)
     names = ", ".join(folder_name(class_names[i]) for i in classes)
     size = f", {args.resize} x {args.resize}" if args.resize else ""
-    print(f"{output}: {len(classes)} classes ({names}), {args.per_class} training and {test_per_class} test images "
+    val = f", {args.val_per_class} validation" if args.val_per_class else ""
+    print(f"{output}: {len(classes)} classes ({names}), {args.per_class} training{val} and {test_per_class} test images "
           f"each{size}, from {args.dataset}'s {args.split} split")
     return output
 

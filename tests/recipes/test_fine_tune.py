@@ -89,3 +89,25 @@ def test_bad_folders_and_init_from_are_one_line_errors(tmp_path):
     for (flags, message), run, out in zip(cases, runs, outs):
         assert_one_error(run, message)
         assert not out.exists(), flags  # nothing written
+
+
+def test_validation_measures_on_the_folders_val_split(tmp_path):
+    """``--validation``: the run's test_* metrics are on DIR/val/, recorded as such; asked for where it cannot be
+    met, one error line and nothing written."""
+    shoes = image_folder.main(["--classes=sandal,sneaker,ankle_boot", "--per_class=16", "--test_per_class=4",
+                               "--val_per_class=2", f"--output={tmp_path / 'shoes'}"])
+    plain = _shoes(tmp_path / "plain", per_class=2)
+    outs = [tmp_path / f"out{i}" for i in range(3)]
+    good, no_val, both = run_cases("recipes.cifar_wrn", [
+        ["--dataset=folder", f"--data_dir={shoes}", "--validation", "--epochs=1", *NET, f"--output_dir={outs[0]}"],
+        ["--dataset=folder", f"--data_dir={plain}", "--validation", f"--output_dir={outs[1]}"],
+        ["--dataset=folder", f"--data_dir={shoes}", "--validation_examples=4", f"--output_dir={outs[2]}"],
+    ])
+    assert good.returncode == 0, good.stderr[-2000:]
+    results = json.loads((outs[0] / "results.json").read_text())
+    assert results["eval_split"] == "validation"
+    assert (results["num_train_examples"], results["num_test_examples"]) == (48, 6)
+    assert json.loads((outs[0] / "config.json").read_text())["validation"] is True
+    assert_one_error(no_val, "validation=True needs a validation split, and dataset 'folder' has none of its own")
+    assert_one_error(both, f"validation_examples=4 would hold images out of train/, but {shoes} has its own")
+    assert not outs[1].exists() and not outs[2].exists()

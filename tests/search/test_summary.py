@@ -128,3 +128,7 @@ def test_markdown_names_a_validation_split_for_what_it_is():
     assert "Accuracy on 10,000 examples held out of the training set" in held_out
     plain = markdown(summary, {"model": "wrn-16-2", "grid": GRID.to_dict(), "config": config}, best=2)
     assert "| batch size | test accuracy (%) |" in plain and "validation" not in plain
+    own = markdown(summary, {"model": "wrn-16-2", "grid": GRID.to_dict(),
+                             "config": {**config, "dataset": "folder", "validation": True}}, best=2)
+    assert "| batch size | validation accuracy (%) |" in own and "held out" not in own
+    assert "the data set's own validation split (`--validation`, an image folder's val/)" in own

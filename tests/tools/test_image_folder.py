@@ -25,6 +25,12 @@ def test_the_folder_holds_the_chosen_images_and_reads_back_exactly(tmp_path, cap
     for label, source in enumerate((9, 5, 7)):  # folder labels follow the sorted names
         np.testing.assert_array_equal(train_x[train_y == label], images[first[source][:3]])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shoes"]  # no staging folder left beside it
+    assert not (out / "val").exists()
+    with_val = image_folder.main(["--classes=5,sneaker,Ankle boot", "--per_class=3", "--test_per_class=2",
+                                  "--val_per_class=1", f"--output={tmp_path / 'with_val'}"])
+    assert "3 training, 1 validation and 2 test images each" in capsys.readouterr().out
+    assert sorted(p.name for p in (with_val / "val" / "sandal").iterdir()) == [f"{np.flatnonzero(labels == 5)[5]:05d}.png"]
+    np.testing.assert_array_equal(load_folder(with_val, "train")[0], train_x)  # train/ and test/ as without val/
 
 
 def test_names_and_indices():
@@ -75,7 +81,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     (["--classes=0,1", "--per_class=0"], "Received: 0, 0"), (["--classes=0,1", "--per_class=600"], "fewer than"),
     (["--classes=0,1", "--dataset=folder"], "dataset 'folder' needs --data_dir"),
     (["--classes=0,1", "--dataset=nope"], "'nope'"), (["--classes=0,1", "--resize=0"], "--resize=0"),
-    (["--classes=0,1", "--split=val"], "--split=val")])
+    (["--classes=0,1", "--split=val"], "--split=val"), (["--classes=0,1", "--val_per_class=-1"], "--val_per_class=-1")])
 def test_bad_flags_exit_2_naming_the_value(argv, named, tmp_path, capsys):
     assert_main_refuses(image_folder.main, [*argv, f"--output={tmp_path / 'task'}"], capsys, named)
     assert list(tmp_path.iterdir()) == []

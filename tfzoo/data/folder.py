@@ -1,9 +1,10 @@
 """A user's own images: ``DIR/train/<class>/*`` and ``DIR/test/<class>/*``, the layout of
-``keras.utils.image_dataset_from_directory``, in a folder or in a ``.zip`` or uncompressed ``.tar``
+``keras.utils.image_dataset_from_directory``, and optionally ``DIR/val/<class>/*`` (or ``validation/``), the
+validation split a run measures on with ``--validation``; in a folder or in a ``.zip`` or uncompressed ``.tar``
 archive read in place (``image_files``; the same files give the same arrays from all three).
 
 Classes are the sub-folder names of ``train/``, sorted (label i is the i-th name); ``test/``
-may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
+and ``val/`` may hold the same classes or a subset of them. PNG, JPEG, GIF and BMP files are read (other
 files are ignored). Every file is checked cheaply before any is decoded (``image_check``): the
 broken ones are named together in one ``DataError``. Odd but valid images are converted: CMYK,
 RGBA and colour palettes to RGB, 16-bit grayscale scaled to 8 bits. Every image is brought to one
@@ -36,23 +37,29 @@ NAME = "folder"
 CACHE_ENV = "TFZOO_FOLDER_CACHE_MB"  # how many MiB of decoded images a folder may hold in memory (0: always stream)
 CACHE_BYTES = 256 * 2**20  # the default: a folder whose splits fit in this, decoded, is held in memory; a larger one
 # is streamed
-SPLITS = ("train", "test")
-__all__ = ["CACHE_BYTES", "IMAGE_SUFFIXES", "NAME", "SPLITS", "folder_spec", "folder_split", "load_folder",
-           "load_labelled"]
+SPLITS = ("train", "test")  # every folder has these
+VALIDATION = "validation"  # the split of a ``val/`` or ``validation/`` folder, when there is one
+VALIDATION_FOLDERS = ("val", "validation")
+_ALL_FOLDERS = SPLITS + VALIDATION_FOLDERS
+__all__ = ["CACHE_BYTES", "IMAGE_SUFFIXES", "NAME", "SPLITS", "VALIDATION", "folder_spec", "folder_split",
+           "has_validation", "load_folder", "load_labelled"]
 
 
 def folder_spec(data_dir, image_size=None):
     """The ``DatasetSpec`` of the image folder or archive ``data_dir`` (reads and decodes the images), its
     images resized to ``image_size`` (height, width) when given."""
-    return _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())[0]
+    return _read(*_fingerprint(data_dir), check_image_size(image_size), cache_bytes())[0]
+
+
+def has_validation(data_dir):
+    """Whether the image folder or archive ``data_dir`` has a validation split (``val/`` or ``validation/``)."""
+    return _validation_folder(open_store(data_dir)) is not None
 
 
 def load_folder(data_dir, split, max_examples=None, image_size=None):
-    """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` of the image folder or archive ``data_dir``."""
-    if split not in SPLITS:
-        raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
-    _, arrays = _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())
-    images, labels = arrays[split]
+    """Images uint8 [N, H, W, C] and labels int64 [N] of ``split`` ("train", "test" or "validation") of the image
+    folder or archive ``data_dir``."""
+    images, labels = folder_split(data_dir, split, image_size)
     return images[:max_examples], labels[:max_examples]
 
 
@@ -73,10 +80,16 @@ def cache_bytes():
 
 def folder_split(data_dir, split, image_size=None):
     """(images, labels int64 [N]) of ``split`` as a run reads it: images a uint8 [N, H, W, C] array when the
-    folder fits in ``CACHE_BYTES`` decoded, else ``FolderImages``, decoded as the batches ask (``folder_stream``)."""
-    if split not in SPLITS:
-        raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS)}")
-    return _read(*_fingerprint(data_dir, SPLITS), check_image_size(image_size), cache_bytes())[1][split]
+    folder fits in ``CACHE_BYTES`` decoded, else ``FolderImages``, decoded as the batches ask (``folder_stream``).
+    ``split`` "validation" is the ``val/`` or ``validation/`` folder; a DataError when there is none."""
+    if split not in SPLITS + (VALIDATION,):
+        raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS + (VALIDATION,))}")
+    root, listing = _fingerprint(data_dir)
+    arrays = _read(root, listing, check_image_size(image_size), cache_bytes())[1]
+    if split not in arrays:
+        raise DataError(f"{root} has no validation split; accepted: a val/ or validation/ folder of class folders "
+                        "beside train/ (or --validation_examples=N, N training images held out)")
+    return arrays[split]
 
 
 def load_labelled(data_dir, split, class_names, image_shape):
@@ -108,10 +121,18 @@ def _split_files(store, split):
     return dict(classes)
 
 
-def _fingerprint(data_dir, splits):
-    """(root, what changes when any image file of ``splits`` does): the cache key of ``_read``."""
+def _validation_folder(store):
+    """"val" or "validation", the store's validation folder, or None; a DataError when it has both."""
+    found = [name for name in VALIDATION_FOLDERS if store.files(name) is not None]
+    if len(found) > 1:
+        raise DataError(f"{store.root} has both val/ and validation/; accepted: one validation folder")
+    return found[0] if found else None
+
+
+def _fingerprint(data_dir):
+    """(root, what changes when any image file of the store does): the cache key of ``_read``."""
     store = open_store(data_dir)
-    return store.root, tuple((split, store.fingerprint(store.files(split) or [])) for split in splits)
+    return store.root, tuple((split, store.fingerprint(store.files(split) or [])) for split in _ALL_FOLDERS)
 
 
 def check_files(store, files, root=None):
@@ -124,17 +145,21 @@ def check_files(store, files, root=None):
 
 @functools.lru_cache(maxsize=4)
 def _read(root, listing, image_size, cache_bytes):
-    """(spec, {split: (images, labels)}) of the folder, images a uint8 array when both splits fit in
-    ``cache_bytes`` decoded, else ``FolderImages``; DataError for anything unusable."""
+    """(spec, {split: (images, labels)}) of the folder (its "validation" split when it has one), images a uint8
+    array when all splits fit in ``cache_bytes`` decoded, else ``FolderImages``; DataError for anything unusable."""
     del listing  # the cache key: the same root with changed files is read again
     store = open_store(root)
     by_split = {split: _split_files(store, split) for split in SPLITS}
+    validation = _validation_folder(store)
+    if validation is not None:
+        by_split[VALIDATION] = _split_files(store, validation)
     classes = sorted(by_split["train"])
     if len(classes) < 2:
         raise DataError(f"{root}/train holds one class ({classes[0]!r}); a classifier needs at least 2 class folders")
-    unknown = sorted(set(by_split["test"]) - set(classes))
-    if unknown:
-        raise DataError(f"{root}/test has classes that train/ lacks: {', '.join(unknown)}")
+    for split, folder in (("test", "test"), (VALIDATION, validation)):
+        unknown = sorted(set(by_split.get(split, ())) - set(classes))
+        if unknown:
+            raise DataError(f"{root}/{folder} has classes that train/ lacks: {', '.join(unknown)}")
     ordered = {split: interleave(files) for split, files in by_split.items()}
     headers = check_files(store, {split: [f for _, f in items] for split, items in ordered.items()}, root)
     train = list(zip(headers["train"], (f for _, f in ordered["train"])))

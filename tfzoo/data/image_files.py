@@ -20,7 +20,9 @@ from tfzoo.data.specs import DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 ARCHIVE_SUFFIXES = (".zip", ".tar")
 _COMPRESSED_TAR = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-LAYOUT = "DIR/train/<class>/*.png|jpg and DIR/test/<class>/*, DIR a folder, a .zip or an uncompressed .tar"
+LAYOUT = ("DIR/train/<class>/*.png|jpg and DIR/test/<class>/* (and optionally DIR/val/<class>/*), DIR a folder, "
+          "a .zip or an uncompressed .tar")
+_SPLIT_FOLDERS = ("train", "test", "val", "validation")
 
 
 class ImageFile(NamedTuple):
@@ -66,7 +68,7 @@ class _ArchiveStore:
         self.root = path
         paths = {PurePosixPath(name): (name, size) for name, size in names_and_sizes}
         tops = {p.parts[0] for p in paths if p.parts}
-        prefix = len(tops) == 1 and not any(p.parts[0] in ("train", "test") for p in paths if len(p.parts) > 1)
+        prefix = len(tops) == 1 and not any(p.parts[0] in _SPLIT_FOLDERS for p in paths if len(p.parts) > 1)
         self._members = {}
         for path_in, (name, size) in sorted(paths.items()):
             parts = path_in.parts[1:] if prefix else path_in.parts

@@ -18,7 +18,7 @@ from tfzoo.data.pipeline import make_eval_dataset, make_train_dataset
 from tfzoo.data.sources import load_arrays
 from tfzoo.data.catalog import get_spec
 from tfzoo.data.folder import NAME as FOLDER
-from tfzoo.data.folder import folder_split
+from tfzoo.data.folder import VALIDATION, folder_split
 from tfzoo.data.folder_stream import take
 from tfzoo.data.specs import DataError
 
@@ -38,12 +38,14 @@ class TrainingData(NamedTuple):
 
 def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed, augment=AugmentConfig(),
                       start_epoch=0, num_epochs=None, max_train_examples=None, validation_examples=None,
-                      image_size=None):
+                      validation=False, image_size=None):
     """``TrainingData`` for dataset ``name``; ``max_train_examples`` keeps the first N training examples.
 
     ``validation_examples=V`` holds V training examples out (``split_validation``) and returns them
     as ``test``: hyper-parameters are then chosen without looking at the test set. The held-out
     examples never reach ``train`` or ``eval_train``; ``max_train_examples`` applies to the rest.
+    ``validation=True`` (without ``validation_examples``) returns an image folder's own validation split
+    (``val/`` or ``validation/``) as ``test``; DataError for a data set without one.
     ``image_size`` (height, width) resizes a user's image folder (``get_spec``).
 
     In-memory datasets go through ``load_arrays``, ``make_train_dataset`` and ``make_eval_dataset``;
@@ -67,8 +69,11 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         return load_arrays(name, which, data_dir, image_size=image_size)
 
     if validation_examples is None:
+        if validation and name != FOLDER:
+            raise DataError(f"{name} has no validation split of its own; accepted: validation_examples=N "
+                            "(--validation_examples, N training examples held out)")
         train_x, train_y = split("train")
-        test_x, test_y = split("test")
+        test_x, test_y = split(VALIDATION if validation else "test")
     else:
         (train_x, train_y), (test_x, test_y) = split_validation(*split("train"), validation_examples,
                                                                 origin=f"{name} 'train'")

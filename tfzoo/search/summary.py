@@ -116,8 +116,8 @@ def markdown(summary, search, best):
     grid, config = search["grid"], search["config"]
     plural = "" if config["epochs"] == 1 else "s"
     # With --validation_examples the "test_*" metrics are measured on examples held out of the training set.
-    held_out = config.get("validation_examples")
-    accuracy = "validation accuracy" if held_out else "test accuracy"
+    held_out, own = config.get("validation_examples"), config.get("validation") and not config.get("validation_examples")
+    accuracy = "validation accuracy" if held_out or own else "test accuracy"
     lines = [
         f"# Learning-rate search: {search['model']}, {config['normalization']}/{config['init']}, {config['dataset']}",
         "",
@@ -125,7 +125,9 @@ def markdown(summary, search, best):
         f"for {accuracy} and training loss (the paper's section 3). {config['epochs']} epoch{plural}, "
         f"`{config['schedule']}` schedule, lr = 2^e for e in {_exponents(grid['lr_exponents'])}."
         + (f" Accuracy on {held_out:,} examples held out of the training set (`--validation_examples`); the test "
-           "set is not used." if held_out else ""),
+           "set is not used." if held_out else "")
+        + (" Accuracy on the data set's own validation split (`--validation`, an image folder's val/); the test "
+           "set is not used." if own else ""),
         "",
         f"| batch size | {accuracy} (%) | optimal lr | train loss | optimal lr |",
         "| --- | --- | --- | --- | --- |",

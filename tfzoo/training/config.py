@@ -5,6 +5,8 @@ import json
 
 from tfzoo import distribute
 from tfzoo.data import AugmentConfig, get_spec
+from tfzoo.data.folder import NAME as FOLDER
+from tfzoo.data.folder import has_validation
 from tfzoo.data.specs import as_image_size
 from tfzoo.models.options import FIELDS as MODEL_FIELDS
 from tfzoo.models.options import RUN_FIELDS, ModelOptions
@@ -54,6 +56,7 @@ class TrainConfig:
     epochs: int = 200
     max_train_examples: int | None = None
     validation_examples: int | None = None  # hold these out of the training split and evaluate on them
+    validation: bool = False  # evaluate on the data set's own validation split (an image folder's val/)
     pad: int = 4
     padding: str = "zero"
     flip: bool | None = None
@@ -75,7 +78,7 @@ class TrainConfig:
     @property
     def eval_split(self):
         """What the ``test_*`` metrics of this run are measured on: "validation" or "test"."""
-        return "test" if self.validation_examples is None else "validation"
+        return "validation" if self.validation or self.validation_examples is not None else "test"
 
     def augment(self):
         return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
@@ -147,6 +150,15 @@ class TrainConfig:
                 raise ValueError(f"validation_examples is not supported for the streamed dataset {self.dataset!r}; "
                                  "its validation split is already held out. Received: "
                                  f"validation_examples={self.validation_examples}")
+        own = self.dataset == FOLDER and has_validation(self.data_dir)  # an image folder's val/ or validation/
+        if own and self.validation_examples is not None:
+            raise ValueError(f"validation_examples={self.validation_examples} would hold images out of train/, but "
+                             f"{self.data_dir} has its own validation folder; accepted: validation=True (--validation) "
+                             "to measure on it, or a folder without val/")
+        if self.validation and not own and self.validation_examples is None:
+            raise ValueError(f"validation=True needs a validation split, and dataset {self.dataset!r} has none of its "
+                             "own; accepted: validation_examples=N (--validation_examples, N training examples held "
+                             "out) or an image folder with val/<class>/")
         self.accumulation(num_replicas=1)
         if not (self.lr > 0):
             raise ValueError(f"lr must be > 0. Received: lr={self.lr}")

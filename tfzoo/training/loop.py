@@ -140,7 +140,7 @@ def load_training_data(config, start_epoch=0):
     data = data_lib.training_datasets(
         config.dataset, config.data_dir, batch_size=config.batch_size, eval_batch_size=config.eval_batch_size,
         seed=config.seed, augment=config.augment(), start_epoch=start_epoch, max_train_examples=config.max_train_examples,
-        validation_examples=config.validation_examples, image_size=config.image_size,
+        validation_examples=config.validation_examples, validation=config.validation, image_size=config.image_size,
     )
     where = f"{config.dataset} (data_dir={config.data_dir})"
     if data.num_train < config.batch_size:
@@ -304,7 +304,7 @@ def _run_record(run, data, model, start_epoch, updates_per_epoch, divergence, ch
         "num_train_examples": data.num_train,
         "num_test_examples": data.num_test,
         "dataset_spec": dataclasses.asdict(run.spec),  # classes and normalization, which exports need
-        "eval_split": config.eval_split,  # "validation": the test_* metrics are on held-out training examples
+        "eval_split": config.eval_split,  # "validation": the test_* metrics are on a validation split
         "parameters": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "config": config.to_dict(),
         "machine": machine(),
