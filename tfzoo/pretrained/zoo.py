@@ -116,3 +116,10 @@ def _cifar_entry(scheme, normalization, init, *, lr_exponent, grid, sha256, size
                 f"python -m export.archive --run={run} --output=tfzoo/pretrained_models/{name}.tar.gz --evaluate "
                 f"--data_dir=tests/fixtures/cifar10_jpeg/cifar10-jpeg-test.zip --card={name}",
     )
+
+
+register(_cifar_entry(
+    "zeroinit", "none", "zeroinit", lr_exponent=-4, grid="2^-6..2^-2",
+    sha256="7c26bd7535db01179efac26b2427be391d9c2c824cf56d6cca3d3d4d2ee91c0c", size=10_241_700,
+    test_accuracy=0.8837, official_accuracy=0.8948, training_seconds=17265.04,
+))
