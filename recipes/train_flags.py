@@ -63,7 +63,11 @@ flags.DEFINE_integer("validation_examples", None, "Hold out N training examples 
 flags.DEFINE_boolean("validation", False, "Report the test_* metrics on the data set's own validation split instead "
                      "of the test set: an image folder's val/ (or validation/) folder. Without one, use "
                      "--validation_examples.")
-flags.DEFINE_integer("pad", 4, "Pad each side by this many pixels before the random crop back to size (0 = no crop).")
+flags.DEFINE_string("crop", "auto", "Training crop: pad (pad and random crop back to size, the CIFAR crop), resized "
+                    "(random-resized crop of 8-100 % of the area, aspect ratio 3/4-4/3, the ImageNet crop) or auto: "
+                    "resized for images whose shorter side is at least 64 pixels, else pad.")
+flags.DEFINE_integer("pad", 4, "--crop=pad: pad each side by this many pixels before the random crop back to size "
+                     "(0 = no crop).")
 flags.DEFINE_string("padding", "zero", "Crop padding: zero or reflect.")
 flags.DEFINE_boolean("flip", None, "Random horizontal flips (default: the data set's: on for CIFAR, Fashion-MNIST, "
                      "your folders and TFDS data sets; off for digits, SVHN and MNIST). --noflip turns them off.")

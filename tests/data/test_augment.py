@@ -25,6 +25,7 @@ def _ramp(height=8, width=6, channels=2):
     (dict(cutout=-4), "Received: cutout=-4"),
     (dict(mixup_alpha=-0.5), "mixup_alpha must be a finite number >= 0. Received: mixup_alpha=-0.5"),
     (dict(mixup_alpha=float("nan")), "Received: mixup_alpha=nan"),
+    (dict(crop="random"), "crop must be one of auto, pad, resized. Received: crop='random'"),
 ])
 def test_config_validation(kwargs, message):
     with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(")):

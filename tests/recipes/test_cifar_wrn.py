@@ -35,6 +35,7 @@ BAD_FLAGS = [
     ("--epochs=0", "epochs"),
     ("--dropout=1.2", "dropout"),
     ("--padding=mirror", "padding"),
+    ("--crop=centre", "crop must be one of auto, pad, resized. Received: crop='centre'"),
     ("--export=/", "--export=/ already exists"),
     ("--precision=fp8", "Unknown precision 'fp8'"),
     ("--strategy=horovod", "Unknown strategy 'horovod'; accepted: default, mirrored, multi_worker, tpu"),

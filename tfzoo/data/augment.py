@@ -1,4 +1,4 @@
-"""Training-time augmentation: pad + random crop, horizontal flip, cutout and mixup.
+"""Training-time augmentation: pad + random crop or random-resized crop, horizontal flip, cutout and mixup.
 
 All ops work on whole batches. Their randomness comes in as arguments: per-example draws
 from ``sample_draws`` and a stateless seed (a shape-[2] integer tensor) for mixup, so an
@@ -13,6 +13,14 @@ from tfzoo.lazy import LazyModule
 tf = LazyModule("tensorflow")  # used on the TensorFlow backend only
 
 PADDINGS = ("zero", "reflect")
+CROPS = ("auto", "pad", "resized")
+# The random-resized crop of "Going deeper with convolutions" (Szegedy et al. 2015, section 6), as the ResNet
+# protocol of "Batch normalization has multiple benefits" (section 5) trains ImageNet with: 8-100 % of the area,
+# aspect ratio 3/4-4/3, ten tries, else the whole image (imagenet.py draws the same on the encoded image).
+RESIZED_AREA = (0.08, 1.0)
+RESIZED_ASPECT = (3 / 4, 4 / 3)
+RESIZED_ATTEMPTS = 10
+RESIZED_MIN_SIDE = 64  # crop="auto": the random-resized crop for images whose shorter side has this many pixels
 
 
 def _is_int(value):
@@ -23,7 +31,10 @@ def _is_int(value):
 class AugmentConfig:
     """What the training pipeline does to each example.
 
-    pad: pixels added on every side before a random crop back to H x W (0 = no crop).
+    crop: "pad" (pad + random crop back to H x W, the CIFAR crop of section 3), "resized" (random-resized crop
+        of ``RESIZED_AREA`` of the area and ``RESIZED_ASPECT``, resized back to H x W, the ImageNet crop of
+        section 5), or "auto": "resized" for images whose shorter side is at least ``RESIZED_MIN_SIDE``, else "pad".
+    pad: pixels added on every side before a random crop back to H x W (0 = no crop), for crop "pad".
     padding: "zero" (black pixels) or "reflect" (mirror the border).
     flip: random horizontal flip; None takes the dataset's default (``DatasetSpec.flip``).
     cutout: side of a square set to zero after normalization, i.e. to the mean colour
@@ -38,8 +49,11 @@ class AugmentConfig:
     flip: bool | None = None
     cutout: int = 0
     mixup_alpha: float = 0.0
+    crop: str = "auto"
 
     def __post_init__(self):
+        if self.crop not in CROPS:
+            raise ValueError(f"crop must be one of {', '.join(CROPS)}. Received: crop={self.crop!r}")
         if not _is_int(self.pad) or self.pad < 0:
             raise ValueError(f"pad must be a non-negative integer. Received: pad={self.pad!r}")
         if self.padding not in PADDINGS:
@@ -52,10 +66,17 @@ class AugmentConfig:
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0:
             raise ValueError(f"mixup_alpha must be a finite number >= 0. Received: mixup_alpha={alpha!r}")
 
+    def crop_mode(self, image_shape):
+        """The crop images of ``image_shape`` get: "resized", "pad" (with ``pad`` > 0) or "none"."""
+        mode = self.crop
+        if mode == "auto":
+            mode = "resized" if min(image_shape[:2]) >= RESIZED_MIN_SIDE else "pad"
+        return "pad" if mode == "pad" and self.pad else mode if mode == "resized" else "none"
+
     def check_image_shape(self, image_shape):
         """Raise ValueError if these settings cannot apply to images of ``image_shape``."""
         side = min(image_shape[:2])
-        if self.padding == "reflect" and self.pad >= side:
+        if self.crop_mode(image_shape) == "pad" and self.padding == "reflect" and self.pad >= side:
             raise ValueError(f"reflect padding needs pad < {side} for images of shape {image_shape}. "
                              f"Received: pad={self.pad}")
         if self.cutout > side:
@@ -63,21 +84,62 @@ class AugmentConfig:
                              f"Received: cutout={self.cutout}")
 
 
-def sample_draws(count, pad, image_shape, seed):
+def sample_draws(count, pad, image_shape, seed, resized=False):
     """The random draws of ``count`` examples, row i for the i-th: one stateless op per kind.
 
     Returns ``offsets`` (int32 [count, 2], crop corner in 0..2 * pad), ``flips`` (bool
-    [count]) and ``centres`` (int32 [count], cutout centre as a flat pixel index). Row i
-    does not depend on ``count``: Philox draws are counter-based.
+    [count]) and ``centres`` (int32 [count], cutout centre as a flat pixel index), and with ``resized``
+    ``boxes`` (float32 [count, 4], ``resized_crop_boxes``). Row i does not depend on ``count``: Philox
+    draws are counter-based. The boxes draw from a seed of their own, so the other draws stay as they were.
     """
     height, width = image_shape[:2]
     crop_seed, flip_seed, cutout_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
-    return {
+    draws = {
         "offsets": tf.random.stateless_uniform([count, 2], crop_seed, minval=0, maxval=2 * pad + 1, dtype=tf.int32),
         "flips": tf.random.stateless_uniform([count], flip_seed) < 0.5,
         "centres": tf.random.stateless_uniform([count], cutout_seed, minval=0, maxval=height * width,
                                                dtype=tf.int32),
     }
+    if resized:
+        uniforms = tf.random.stateless_uniform([count, BOX_UNIFORMS], tf.random.experimental.stateless_fold_in(seed, 3))
+        draws["boxes"] = resized_crop_boxes(tf, uniforms, image_shape)
+    return draws
+
+
+BOX_UNIFORMS = 2 * RESIZED_ATTEMPTS + 2  # per example: (area, log aspect) per try, then the top and left offsets
+
+
+def resized_crop_boxes(xp, uniforms, image_shape):
+    """float32 [N, 4] boxes ``(y1, x1, y2, x2)`` of random-resized crops of images of ``image_shape``, in the
+    normalized coordinates of ``tf.image.crop_and_resize`` (0 and 1: the centres of the first and last pixels).
+
+    ``uniforms`` [N, ``BOX_UNIFORMS``] in [0, 1) make the draw; ``xp`` is ``numpy`` or ``tensorflow``, so the
+    tf.data and the NumPy pipelines compute the same boxes from the same uniforms. As torchvision's
+    ``RandomResizedCrop``: try i takes area ``a`` uniform in ``RESIZED_AREA`` of the image and aspect ratio ``r``
+    log-uniform in ``RESIZED_ASPECT``, a crop of round(sqrt(a * H * W / r)) x round(sqrt(a * H * W * r)) pixels;
+    the first try that fits the image wins, placed uniformly at random; when none fits, the whole image.
+    """
+    height, width = image_shape[:2]
+    low, high = RESIZED_AREA
+    log_low, log_high = math.log(RESIZED_ASPECT[0]), math.log(RESIZED_ASPECT[1])
+    crop_h, crop_w = xp.ones_like(uniforms[:, 0]) * height, xp.ones_like(uniforms[:, 0]) * width  # the fallback
+    for attempt in reversed(range(RESIZED_ATTEMPTS)):  # the earliest try that fits is applied last, so it wins
+        area = (low + (high - low) * uniforms[:, 2 * attempt]) * (height * width)
+        ratio = xp.exp(log_low + (log_high - log_low) * uniforms[:, 2 * attempt + 1])
+        h, w = xp.round(xp.sqrt(area / ratio)), xp.round(xp.sqrt(area * ratio))
+        fits = (h >= 1) & (h <= height) & (w >= 1) & (w <= width)
+        crop_h, crop_w = xp.where(fits, h, crop_h), xp.where(fits, w, crop_w)
+    top = xp.floor(uniforms[:, -2] * (height - crop_h + 1))
+    left = xp.floor(uniforms[:, -1] * (width - crop_w + 1))
+    y_scale, x_scale = max(height - 1, 1), max(width - 1, 1)
+    boxes = [top / y_scale, left / x_scale, (top + crop_h - 1) / y_scale, (left + crop_w - 1) / x_scale]
+    return xp.stack(boxes, axis=1)
+
+
+def resized_crop(images, boxes):
+    """Crop box b (``resized_crop_boxes``) of each [B, H, W, C] image and resize it back to H x W (bilinear)."""
+    _, height, width, _ = images.shape
+    return tf.image.crop_and_resize(images, boxes, tf.range(tf.shape(images)[0]), [height, width], method="bilinear")
 
 
 def pad_and_crop(images, pad, padding, offsets):

@@ -1,7 +1,7 @@
 """The training and evaluation streams in NumPy, for Keras on JAX or PyTorch, where tf.data is absent.
 
-The same augmentations as ``pipeline.py`` (pad + random crop, flip, normalize, cutout, then mixup across the batch)
-and the same contract: the stream is a pure function of (seed, epoch, position). Epoch ``e`` visits the examples in
+The same augmentations as ``pipeline.py`` (pad + random crop or random-resized crop, flip, normalize, cutout, then
+mixup across the batch) and the same contract: the stream is a pure function of (seed, epoch, position). Epoch ``e`` visits the examples in
 a permutation drawn from (seed, e), the example at ``position`` of that epoch is augmented with row ``position`` of
 draws made from (seed, e), and mixup draws from (seed, e, step), so the stream from ``start_epoch=k`` is exactly the
 tail of the stream from epoch 0 and a resumed run sees the batches it would have seen. The draws come from NumPy's
@@ -14,7 +14,7 @@ import math
 import keras
 import numpy as np
 
-from tfzoo.data.augment import AugmentConfig
+from tfzoo.data.augment import BOX_UNIFORMS, AugmentConfig, resized_crop_boxes
 from tfzoo.data.pipeline import (AUGMENT, MIXUP, SHUFFLE, check_int, check_stream_args, checked_arrays,
                                  steps_per_epoch)
 
@@ -41,6 +41,30 @@ def pad_and_crop(images, pad, padding, offsets):
     cols = offsets[:, 1:] + np.arange(width)  # [B, W]
     batch = np.arange(len(images))[:, None, None]
     return padded[batch, rows[:, :, None], cols[:, None, :]]
+
+
+def resized_crop(images, boxes):
+    """Crop box b of each [B, H, W, C] float image and resize it back to H x W, bilinear: ``tf.image.crop_and_resize``
+    in NumPy (output pixel i of a box (y1, ..., y2) samples row y1 * (H - 1) + i * (y2 - y1) * (H - 1) / (H - 1))."""
+    _, height, width, _ = images.shape
+
+    def grid(start, stop, size):  # [B, size] sample positions, their lower neighbours and weights
+        steps = np.arange(size, dtype=np.float32) / max(size - 1, 1)
+        points = (start[:, None] + (stop - start)[:, None] * steps) * (size - 1)
+        lower = np.clip(np.floor(points), 0, size - 1).astype(np.int64)
+        return lower, np.minimum(lower + 1, size - 1), (points - lower).astype(np.float32)
+
+    top, bottom, wy = grid(boxes[:, 0], boxes[:, 2], height)
+    left, right, wx = grid(boxes[:, 1], boxes[:, 3], width)
+    batch = np.arange(len(images))[:, None, None]
+
+    def at(rows, cols):
+        return images[batch, rows[:, :, None], cols[:, None, :]]
+
+    wx = wx[:, None, :, None]
+    upper = at(top, left) + (at(top, right) - at(top, left)) * wx
+    lower = at(bottom, left) + (at(bottom, right) - at(bottom, left)) * wx
+    return (upper + (lower - upper) * wy[:, :, None, None]).astype(np.float32)
 
 
 def cutout(images, size, centres):
@@ -71,6 +95,7 @@ def train_batches(images, labels, spec, *, batch_size, seed, augment=AugmentConf
     check_stream_args(spec, seed=seed, augment=augment, start_epoch=start_epoch, num_epochs=num_epochs)
     steps = steps_per_epoch(len(images), batch_size)
     flip = spec.flip if augment.flip is None else augment.flip
+    crop = augment.crop_mode(spec.image_shape)
     height, width = spec.image_shape[:2]
     epochs = itertools.count(start_epoch) if num_epochs is None else range(start_epoch, start_epoch + num_epochs)
 
@@ -81,10 +106,15 @@ def train_batches(images, labels, spec, *, batch_size, seed, augment=AugmentConf
             offsets = draws.integers(0, 2 * augment.pad + 1, size=(steps * batch_size, 2))
             flips = draws.random(steps * batch_size) < 0.5
             centres = draws.integers(0, height * width, size=steps * batch_size)
+            if crop == "resized":  # drawn last, so the other draws stay as they were
+                uniforms = draws.random((steps * batch_size, BOX_UNIFORMS), dtype=np.float32)
+                boxes = resized_crop_boxes(np, uniforms, spec.image_shape)
             for step in range(steps):
                 rows = slice(step * batch_size, (step + 1) * batch_size)
                 x = images[order[rows]].astype(np.float32)
-                if augment.pad:
+                if crop == "resized":
+                    x = resized_crop(x, boxes[rows])
+                elif crop == "pad":
                     x = pad_and_crop(x, augment.pad, augment.padding, offsets[rows])
                 if flip:
                     x = np.where(flips[rows, None, None, None], x[:, :, ::-1], x)

@@ -52,12 +52,14 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
 
     Epochs ``start_epoch, start_epoch + 1, ...`` (``num_epochs`` of them, or forever when
     None), each ``steps_per_epoch(len(images), batch_size)`` batches long. Augmentation,
-    in order: pad + random crop, flip, normalize, cutout, then mixup across the batch.
+    in order: the crop (``AugmentConfig.crop_mode``: pad + random crop, or random-resized crop), flip,
+    normalize, cutout, then mixup across the batch.
     """
     images, labels = checked_arrays(images, labels, spec, "make_train_dataset")
     check_stream_args(spec, seed=seed, augment=augment, start_epoch=start_epoch, num_epochs=num_epochs)
     steps = steps_per_epoch(len(images), batch_size)
     flip_enabled = spec.flip if augment.flip is None else augment.flip
+    crop = augment.crop_mode(spec.image_shape)
     root = root_seed(seed)
     gather_images, all_labels = image_gather(images, spec), tf.constant(labels)
 
@@ -66,7 +68,7 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
         order = tf.random.experimental.stateless_shuffle(
             tf.range(len(images), dtype=tf.int64), fold_seed(root, SHUFFLE, epoch))
         draws = augment_lib.sample_draws(steps * batch_size, augment.pad, spec.image_shape,
-                                         fold_seed(root, AUGMENT, epoch))
+                                         fold_seed(root, AUGMENT, epoch), resized=crop == "resized")
         per_batch = {key: tf.reshape(value, [steps, batch_size, *value.shape[1:]]) for key, value in draws.items()}
         per_batch["index"] = tf.reshape(order[: steps * batch_size], [steps, batch_size])
         per_batch["epoch"], per_batch["step"] = tf.fill([steps], epoch), tf.range(steps, dtype=tf.int64)
@@ -74,7 +76,9 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
 
     def make_batch(batch):
         x = tf.cast(gather_images(batch["index"]), tf.float32)
-        if augment.pad:
+        if crop == "resized":
+            x = augment_lib.resized_crop(x, batch["boxes"])
+        elif crop == "pad":
             x = augment_lib.pad_and_crop(x, augment.pad, augment.padding, batch["offsets"])
         if flip_enabled:
             x = augment_lib.flip(x, batch["flips"])

@@ -57,6 +57,7 @@ class TrainConfig:
     max_train_examples: int | None = None
     validation_examples: int | None = None  # hold these out of the training split and evaluate on them
     validation: bool = False  # evaluate on the data set's own validation split (an image folder's val/)
+    crop: str = "auto"  # "pad", "resized" (random-resized crop) or "auto" (AugmentConfig.crop)
     pad: int = 4
     padding: str = "zero"
     flip: bool | None = None
@@ -81,7 +82,8 @@ class TrainConfig:
         return "validation" if self.validation or self.validation_examples is not None else "test"
 
     def augment(self):
-        return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout, mixup_alpha=self.mixup_alpha)
+        return AugmentConfig(pad=self.pad, padding=self.padding, flip=self.flip, cutout=self.cutout,
+                             mixup_alpha=self.mixup_alpha, crop=self.crop)
 
     @classmethod
     def create(cls, **values):
@@ -93,10 +95,12 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values):
         """The ``TrainConfig`` a run's config.json records (``to_dict``), or one written before the
-        options were nested (every run option a top-level key). Fields added since take their defaults;
-        fields removed since are ignored."""
+        options were nested (every run option a top-level key). Fields added since take their defaults
+        (``crop`` takes "pad", the one crop there was); fields removed since are ignored."""
         known = {f.name for f in dataclasses.fields(cls)} | set(RUN_FIELDS)
-        return cls.create(**{k: v for k, v in values.items() if k in known})
+        values = {k: v for k, v in values.items() if k in known}
+        values.setdefault("crop", "pad")  # written before there was a choice: every run pad-cropped
+        return cls.create(**values)
 
     def replace(self, **changes):
         """A copy with ``changes`` applied, run options by name among them (as ``create``)."""
