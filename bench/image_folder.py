@@ -9,7 +9,7 @@
 does with a folder that fits ``tfzoo.data.folder.CACHE_BYTES``). ``stream``: the same folder streamed
 (``TFZOO_FOLDER_CACHE_MB=0``): the seconds to set it up (the listing, the check and the normalization's pass
 over at most 50,000 training images), then ``--stream_batches`` augmented training batches of ``--batch_size``
-from the run's tf.data stream, with op determinism and one inter-op thread as a run has them: images per second,
+from the run's tf.data stream (``--crop`` as a run's), with op determinism and one inter-op thread as a run has them: images per second,
 the cores busy (CPU seconds over wall seconds) and the peak resident memory. ``model``: the training throughput
 of ``--model`` at the folder's image size (``bench.train_throughput``, synthetic batches of ``--batch_size``),
 so that ``stream_over_model`` says whether input or model bounds a run (above 1: the model). Each of read,
@@ -48,6 +48,7 @@ from tfzoo.training import make_deterministic
 make_deterministic()  # as a run: op determinism, one inter-op thread, before TensorFlow starts
 from tfzoo.data import AugmentConfig, training_datasets
 data_dir, size, batch_size, batches = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+crop = sys.argv[5]
 
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -55,7 +56,7 @@ def cpu():
 
 start = time.perf_counter()
 data = training_datasets("folder", data_dir, batch_size=batch_size, eval_batch_size=batch_size, seed=0,
-                         augment=AugmentConfig(), image_size=size)
+                         augment=AugmentConfig(crop=crop), image_size=size)
 iterator = iter(data.train)
 next(iterator)  # the first batch: tf.data's threads started, its buffers filled
 setup = time.perf_counter() - start
@@ -101,12 +102,13 @@ def measure_read(data_dir, image_size=None):
     return _child(_READ, "READ", [data_dir, json.dumps(image_size)], env, f"reading {data_dir}")
 
 
-def measure_stream(data_dir, image_size=None, *, batch_size=128, batches=20):
-    """Setup seconds, images per second, busy cores and peak RSS (MB) of streaming ``batches`` training batches."""
+def measure_stream(data_dir, image_size=None, *, batch_size=128, batches=20, crop="auto"):
+    """Setup seconds, images per second, busy cores and peak RSS (MB) of streaming ``batches`` training batches,
+    cropped as ``crop`` (``AugmentConfig.crop``) says."""
     from tfzoo.data.folder import CACHE_ENV
 
     env = common.child_env(**{CACHE_ENV: "0"})
-    return _child(_STREAM, "STREAM", [data_dir, json.dumps(image_size), batch_size, batches], env,
+    return _child(_STREAM, "STREAM", [data_dir, json.dumps(image_size), batch_size, batches, crop], env,
                   f"streaming {data_dir}")
 
 
@@ -135,6 +137,9 @@ def main(argv=None):
     parser.add_argument("--stream", default=True, boolean=True, help="time the stream (child process)")
     parser.add_argument("--batch_size", type=int, default=128, help="images per batch of the stream and the model")
     parser.add_argument("--stream_batches", type=int, default=20, help="timed batches of the stream")
+    parser.add_argument("--crop", default="auto", choices=("auto", "pad", "resized"), help="the stream's training "
+                        "crop, as --crop of the recipes (auto: random-resized crops from the files for images of 64 "
+                        "pixels or more, else pad and crop)")
     parser.add_argument("--model", default="wrn-16-4", help="the model timed beside the stream ('none': not timed)")
     parser.add_argument("--model_steps", type=int, default=3, help="timed training steps of the model")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"), help="the model's precision")
@@ -163,7 +168,7 @@ def main(argv=None):
             print(f"read: {read['images']} images in {read['seconds']:.1f} s, peak RSS {read['peak_rss_mb']:.0f} MB")
         if args.stream:
             result["stream"] = stream = measure_stream(args.data_dir, size, batch_size=args.batch_size,
-                                                       batches=args.stream_batches)
+                                                       batches=args.stream_batches, crop=args.crop)
             print(f"stream: set up in {stream['setup_seconds']:.1f} s, then {stream['images_per_second']:.0f} "
                   f"images/s ({stream['busy_cores']:.2f} cores busy), peak RSS {stream['peak_rss_mb']:.0f} MB")
         if args.model != "none":
@@ -178,7 +183,7 @@ def main(argv=None):
                 print(f"stream / model: {result['stream_over_model']:.2f} ({bound} bounds a run on this machine)")
     except (RuntimeError, DataError) as error:
         parser.error(str(error))
-    result["image_size"] = list(size) if size else None
+    result["image_size"], result["crop"] = (list(size) if size else None), args.crop
     result["this_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return common.print_result({**result, **common.environment()})
 

@@ -37,13 +37,14 @@ def test_prints_the_check_the_read_the_stream_and_the_model_as_json(tmp_path, ca
     assert stream["images_per_second"] > 0 and stream["busy_cores"] > 0 and stream["peak_rss_mb"] > 50
     assert result["model"]["images_per_second"] > 0 and result["model"]["batch_size"] == 4
     assert result["stream_over_model"] == round(stream["images_per_second"] / result["model"]["images_per_second"], 2)
-    assert result["image_size"] == [8, 8] and "cpu" in result and "cpu_flags" in result
+    assert result["image_size"] == [8, 8] and result["crop"] == "auto" and "cpu" in result and "cpu_flags" in result
 
 
 @pytest.mark.parametrize("flags, message", [
     (["--image_size=0"], "--image_size must be H or H,W, positive integers. Received: --image_size=0"),
     (["--read=false"], "1 broken image file in "),
     (["--stream_batches=0"], "--stream_batches must be a positive integer. Received: --stream_batches=0"),
+    (["--crop=centre"], "--crop"),
 ])
 def test_bad_input_is_one_error_line(tmp_path, capsys, flags, message):
     root = _folder(tmp_path / "images", broken=True)

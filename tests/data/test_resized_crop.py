@@ -14,6 +14,7 @@ from PIL import Image
 from tfzoo.data import AugmentConfig, get_spec, load_arrays, make_train_dataset, numpy_pipeline, training_datasets
 from tfzoo.data import augment as aug
 from tfzoo.data import folder as folder_lib
+from tfzoo.data import folder_stream, image_decode
 from tfzoo.training import TrainConfig
 
 CIFAR = get_spec("cifar10")
@@ -147,16 +148,45 @@ def photos(tmp_path_factory):
     return root
 
 
+def test_a_crop_from_the_file_keeps_its_full_resolution():
+    """``crop_resized`` maps a box on the fitted image to the decoded one: the whole box is the fitted image (to
+    Pillow's rounding), and a box over 16 x 16 fitted pixels of a 256 x 300 photo fitted to 64 x 64 (a quarter of
+    its scale, centred 5 fitted columns in) is the 64 x 64 photo pixels under it, exactly: detail that the
+    fitted image, and a crop of it, no longer hold."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (96, 80, 3)).astype(np.uint8)
+    whole = image_decode.crop_resized(photo, (64, 64), (0, 0, 1, 1))
+    assert np.abs(whole.astype(int) - image_decode.cover_and_centre_crop(photo, (64, 64))).max() <= 1
+    photo = rng.integers(0, 256, (256, 300, 3)).astype(np.uint8)
+    crop = image_decode.crop_resized(photo, (64, 64), (8 / 63, 8 / 63, 23 / 63, 23 / 63))
+    np.testing.assert_array_equal(crop, photo[32:96, 52:116])
+    gray = image_decode.crop_resized(photo[..., :1], (32, 24), (0.1, 0.2, 0.6, 0.9))
+    assert gray.shape == (32, 24, 1) and gray.dtype == np.uint8
+
+
 def test_a_folder_at_image_size_64_streams_the_same_resized_crops(photos, monkeypatch):
     config = TrainConfig.create(dataset="folder", data_dir=str(photos), image_size="64", model="wrn-10-1")
     spec = config.validate()
     assert spec.image_shape == (64, 64, 3) and config.augment().crop_mode(spec.image_shape) == "resized"
     kwargs = dict(batch_size=12, eval_batch_size=12, seed=2, augment=config.augment(), image_size=(64, 64))
+    crops = []
+    real = folder_stream.load_crop
+    monkeypatch.setattr(folder_stream, "load_crop", lambda *args: crops.append(args[-1]) or real(*args))
     memory = training_datasets("folder", photos, **kwargs)
+    memory_batches = _take(memory.train, 4)
+    # Cut from the files although the folder fits in memory: one crop per example, of the drawn boxes.
+    assert len(crops) >= 4 * 12 and len({tuple(box) for box in crops}) == len(crops)
     monkeypatch.setenv(folder_lib.CACHE_ENV, "0")
     stream = training_datasets("folder", photos, **kwargs)
-    for a, b in zip(_take(stream.train, 4), _take(memory.train, 4)):
+    for a, b in zip(_take(stream.train, 4), memory_batches):
         np.testing.assert_array_equal(a, b)
+    resumed = training_datasets("folder", photos, start_epoch=1, **kwargs)  # 36 images: 3 steps an epoch
+    for a, b in zip(_take(resumed.train, 1), memory_batches[3:]):
+        np.testing.assert_array_equal(a, b)
+    crops.clear()  # the NumPy stream (JAX, PyTorch) cuts them from the files too
+    images, labels = folder_lib.folder_split(photos, "train", (64, 64), streamed=True)
+    first = next(numpy_pipeline.train_batches(images, labels, spec, batch_size=12, seed=2, augment=config.augment()))
+    assert first[0].shape == (12, 64, 64, 3) and len(crops) == 12
 
 
 def test_a_config_json_from_before_the_choice_keeps_the_pad_crop():

@@ -78,18 +78,19 @@ def cache_bytes():
     return int(megabytes * 2**20)
 
 
-def folder_split(data_dir, split, image_size=None):
+def folder_split(data_dir, split, image_size=None, streamed=False):
     """(images, labels int64 [N]) of ``split`` as a run reads it: images a uint8 [N, H, W, C] array when the
-    folder fits in ``CACHE_BYTES`` decoded, else ``FolderImages``, decoded as the batches ask (``folder_stream``).
+    folder fits in ``CACHE_BYTES`` decoded, else ``FolderImages``, decoded as the batches ask (``folder_stream``);
+    ``FolderImages`` whatever the size with ``streamed`` (what random-resized crops cut from the files).
     ``split`` "validation" is the ``val/`` or ``validation/`` folder; a DataError when there is none."""
     if split not in SPLITS + (VALIDATION,):
         raise DataError(f"unknown split {split!r}; accepted: {', '.join(SPLITS + (VALIDATION,))}")
     root, listing = _fingerprint(data_dir)
-    arrays = _read(root, listing, check_image_size(image_size), cache_bytes())[1]
+    _, arrays, files = _read(root, listing, check_image_size(image_size), cache_bytes())
     if split not in arrays:
         raise DataError(f"{root} has no validation split; accepted: a val/ or validation/ folder of class folders "
                         "beside train/ (or --validation_examples=N, N training images held out)")
-    return arrays[split]
+    return (files[split], arrays[split][1]) if streamed else arrays[split]
 
 
 def load_labelled(data_dir, split, class_names, image_shape):
@@ -145,8 +146,9 @@ def check_files(store, files, root=None):
 
 @functools.lru_cache(maxsize=4)
 def _read(root, listing, image_size, cache_bytes):
-    """(spec, {split: (images, labels)}) of the folder (its "validation" split when it has one), images a uint8
-    array when all splits fit in ``cache_bytes`` decoded, else ``FolderImages``; DataError for anything unusable."""
+    """(spec, {split: (images, labels)}, {split: FolderImages}) of the folder (its "validation" split when it has
+    one), images a uint8 array when all splits fit in ``cache_bytes`` decoded, else the ``FolderImages``; DataError
+    for anything unusable."""
     del listing  # the cache key: the same root with changed files is read again
     store = open_store(root)
     by_split = {split: _split_files(store, split) for split in SPLITS}
@@ -170,14 +172,13 @@ def _read(root, listing, image_size, cache_bytes):
     height, width = image_size or sizes.most_common(1)[0][0]
     labels = {split: np.array([classes.index(name) for name, _ in items], np.int64) for split, items in ordered.items()}
     streamed = sum(map(len, labels.values())) * height * width * channels > cache_bytes
-    arrays = {}
-    for split, items in ordered.items():
-        images = FolderImages(store, [f for _, f in items], (height, width), channels)
-        arrays[split] = (images if streamed else images[:], labels[split])
+    files = {split: FolderImages(store, [f for _, f in items], (height, width), channels)
+             for split, items in ordered.items()}
+    arrays = {split: (images if streamed else images[:], labels[split]) for split, images in files.items()}
     mean, std = pixel_stats(arrays["train"][0])
     spec = DatasetSpec(name=NAME, num_classes=len(classes), image_shape=(height, width, channels),
                        class_names=tuple(classes), mean=mean, std=std, flip=True, tfds_name="")
-    return spec, arrays
+    return spec, arrays, files
 
 
 def interleave(files):

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from tfzoo.data.image_decode import load_image
+from tfzoo.data.image_decode import load_crop, load_image
 
 STATS_IMAGES = 50_000  # the first images (in the interleaved order) that the normalization is measured on
 _CHUNK = 256
@@ -58,9 +58,19 @@ class FolderImages:
             return np.zeros((0, *self.size, self.channels), np.uint8)
         return np.stack([self._load(int(i)) for i in rows.reshape(-1)]).reshape(*rows.shape, *self.size, self.channels)
 
-    def guarded_reader(self):
-        """``rows -> self[rows]`` for tf.data's ``numpy_function``, closed before the interpreter exits."""
-        return guarded_reader(self)
+    def crops(self, rows, boxes):
+        """uint8 [N, H, W, C]: the random-resized crop ``boxes[i]`` (``augment.resized_crop_boxes``) of image
+        ``rows[i]``, cut from its file at full resolution (``image_decode.crop_resized``)."""
+        rows, boxes = np.asarray(rows).reshape(-1), np.asarray(boxes).reshape(-1, 4)
+        if rows.size == 0:
+            return np.zeros((0, *self.size, self.channels), np.uint8)
+        return np.stack([load_crop(self.store, self.files[int(i)], self.size, self.channels, box)
+                         for i, box in zip(rows, boxes)])
+
+    def guarded_reader(self, crops=False):
+        """``rows -> self[rows]`` (with ``crops``: ``(rows, boxes) -> self.crops(rows, boxes)``) for tf.data's
+        ``numpy_function``, closed before the interpreter exits."""
+        return guarded_reader(self, crops)
 
     def subset(self, rows):
         """The ``FolderImages`` of the files at ``rows`` (a slice, integer array or boolean mask), nothing decoded."""
@@ -116,15 +126,16 @@ class _Gate:
 _GATE = _Gate()
 
 
-def guarded_reader(images):
-    """``rows -> images[rows]`` for a ``tf.numpy_function``, through the exit gate (see the module's docstring)."""
+def guarded_reader(images, crops=False):
+    """``rows -> images[rows]``, or with ``crops`` ``(rows, boxes) -> images.crops(rows, boxes)``, for a
+    ``tf.numpy_function``, through the exit gate (see the module's docstring)."""
     _GATE.register()
 
-    def read(rows):
+    def read(rows, *boxes):
         if not _GATE.enter():
             return np.zeros((len(rows), *images.shape[1:]), np.uint8)
         try:
-            return images[rows]
+            return images.crops(rows, *boxes) if crops else images[rows]
         finally:
             _GATE.leave()
 

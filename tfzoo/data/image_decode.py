@@ -28,9 +28,47 @@ def load_image(store, image_file, size, channels):
 def fit(image, size, channels):
     """uint8 ``[*size, channels]`` of a decoded uint8 ``[h, w, 1 or 3]`` image: grayscale among colour repeated,
     colour for a grayscale model reduced to luma (as Pillow's ``convert("L")``), then ``cover_and_centre_crop``."""
+    return cover_and_centre_crop(_channels(image, channels), size)
+
+
+def _channels(image, channels):
+    """A decoded image with ``channels``: grayscale among colour repeated, colour for a grayscale model as luma."""
     if image.shape[-1] != channels:
         image = np.repeat(image, 3, axis=-1) if channels == 3 else _luma(image)
-    return cover_and_centre_crop(image, size)
+    return image
+
+
+def load_crop(store, image_file, size, channels, box):
+    """uint8 ``[*size, channels]``: the random-resized crop ``box`` of one image file, cut from the file at its full
+    resolution (``crop_resized``) rather than from the image ``load_image`` gives."""
+    return crop_resized(_channels(decode(store, image_file), channels), size, box)
+
+
+def crop_resized(image, size, box):
+    """uint8 ``[*size, C]``: the part of a decoded uint8 ``[h, w, C]`` image that ``box`` marks on its fitted
+    ``size`` image (``cover_and_centre_crop``), resized to ``size`` from the image itself (Pillow, bilinear with
+    antialiasing).
+
+    ``box`` is ``(y1, x1, y2, x2)`` in ``tf.image.crop_and_resize``'s coordinates of the fitted image (0 and 1: the
+    centres of its first and last pixels), as ``augment.resized_crop_boxes`` draws it. The fitted image's pixel edges
+    map to the decoded image through the fit's own scale and offset, so the whole box gives the fitted image, on the
+    same sampling grid, and a small box the decoded pixels under it: a 10 % crop of a large photo keeps the photo's
+    detail instead of enlarging the fitted image's.
+    """
+    from PIL import Image
+
+    height, width = size
+    h, w = image.shape[:2]
+    (new_h, new_w), (top, left) = _fit_geometry((h, w), size)
+    y1, x1, y2, x2 = (float(v) for v in box)
+    rows = (y1 * (height - 1) + top, y2 * (height - 1) + 1 + top)  # pixel edges in the resized image
+    cols = (x1 * (width - 1) + left, x2 * (width - 1) + 1 + left)
+    scale_y, scale_x = new_h / h, new_w / w
+    pillow_box = (cols[0] / scale_x, rows[0] / scale_y, cols[1] / scale_x, rows[1] / scale_y)
+    gray = image.shape[-1] == 1
+    source = Image.fromarray(image[..., 0] if gray else image, "L" if gray else "RGB")
+    crop = source.resize((width, height), Image.Resampling.BILINEAR, box=pillow_box)
+    return np.asarray(crop).reshape(height, width, image.shape[-1])
 
 
 def decode(store, image_file):
@@ -78,13 +116,22 @@ def cover_and_centre_crop(image, size):
     h, w = image.shape[:2]
     if (h, w) == (height, width):
         return image
-    scale = max(height / h, width / w)
-    new_h, new_w = max(height, math.ceil(h * scale - 1e-6)), max(width, math.ceil(w * scale - 1e-6))
+    (new_h, new_w), (top, left) = _fit_geometry((h, w), size)
     gray = image.shape[-1] == 1
     resized = np.asarray(Image.fromarray(image[..., 0] if gray else image, "L" if gray else "RGB").resize(
         (new_w, new_h), Image.Resampling.BILINEAR)).reshape(new_h, new_w, image.shape[-1])
-    top, left = (new_h - height) // 2, (new_w - width) // 2
     return resized[top:top + height, left:left + width]
+
+
+def _fit_geometry(shape, size):
+    """((new_h, new_w), (top, left)) of ``cover_and_centre_crop``: the smallest size, aspect ratio kept, that covers
+    ``size``, and the corner of the centre crop in it."""
+    (h, w), (height, width) = shape, size
+    if (h, w) == (height, width):
+        return (h, w), (0, 0)
+    scale = max(height / h, width / w)
+    new_h, new_w = max(height, math.ceil(h * scale - 1e-6)), max(width, math.ceil(w * scale - 1e-6))
+    return (new_h, new_w), ((new_h - height) // 2, (new_w - width) // 2)
 
 
 def _luma(image):

@@ -96,6 +96,7 @@ def train_batches(images, labels, spec, *, batch_size, seed, augment=AugmentConf
     steps = steps_per_epoch(len(images), batch_size)
     flip = spec.flip if augment.flip is None else augment.flip
     crop = augment.crop_mode(spec.image_shape)
+    file_crops = crop == "resized" and getattr(images, "streamed", False)
     height, width = spec.image_shape[:2]
     epochs = itertools.count(start_epoch) if num_epochs is None else range(start_epoch, start_epoch + num_epochs)
 
@@ -111,10 +112,13 @@ def train_batches(images, labels, spec, *, batch_size, seed, augment=AugmentConf
                 boxes = resized_crop_boxes(np, uniforms, spec.image_shape)
             for step in range(steps):
                 rows = slice(step * batch_size, (step + 1) * batch_size)
-                x = images[order[rows]].astype(np.float32)
-                if crop == "resized":
-                    x = resized_crop(x, boxes[rows])
-                elif crop == "pad":
+                if file_crops:  # a streamed folder's crops, cut from the files (FolderImages.crops)
+                    x = images.crops(order[rows], boxes[rows]).astype(np.float32)
+                else:
+                    x = images[order[rows]].astype(np.float32)
+                    if crop == "resized":
+                        x = resized_crop(x, boxes[rows])
+                if crop == "pad":
                     x = pad_and_crop(x, augment.pad, augment.padding, offsets[rows])
                 if flip:
                     x = np.where(flips[rows, None, None, None], x[:, :, ::-1], x)

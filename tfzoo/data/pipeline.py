@@ -60,8 +60,10 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
     steps = steps_per_epoch(len(images), batch_size)
     flip_enabled = spec.flip if augment.flip is None else augment.flip
     crop = augment.crop_mode(spec.image_shape)
+    # A streamed folder's random-resized crops are cut from the files at full resolution; an array's from itself.
+    file_crops = crop == "resized" and getattr(images, "streamed", False)
     root = root_seed(seed)
-    gather_images, all_labels = image_gather(images, spec), tf.constant(labels)
+    gather_images, all_labels = image_gather(images, spec, crops=file_crops), tf.constant(labels)
 
     def epoch_batches(epoch):
         """The epoch's batches of example indices and augmentation draws, [steps, batch_size, ...]."""
@@ -75,10 +77,13 @@ def make_train_dataset(images, labels, spec, *, batch_size, seed, augment=Augmen
         return tf.data.Dataset.from_tensor_slices(per_batch)
 
     def make_batch(batch):
-        x = tf.cast(gather_images(batch["index"]), tf.float32)
-        if crop == "resized":
-            x = augment_lib.resized_crop(x, batch["boxes"])
-        elif crop == "pad":
+        if file_crops:
+            x = tf.cast(gather_images(batch["index"], batch["boxes"]), tf.float32)
+        else:
+            x = tf.cast(gather_images(batch["index"]), tf.float32)
+            if crop == "resized":
+                x = augment_lib.resized_crop(x, batch["boxes"])
+        if crop == "pad":
             x = augment_lib.pad_and_crop(x, augment.pad, augment.padding, batch["offsets"])
         if flip_enabled:
             x = augment_lib.flip(x, batch["flips"])
@@ -103,18 +108,19 @@ def make_eval_dataset(images, labels, spec, *, batch_size):
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def image_gather(images, spec):
+def image_gather(images, spec, crops=False):
     """``rows -> uint8 images[rows]`` in TensorFlow: a gather from the array held as a constant, or for streamed
     images (``FolderImages``) their files read and decoded in Python (``stateful=False``: the same rows give the
-    same pixels, so tf.data may run it in parallel)."""
+    same pixels, so tf.data may run it in parallel). With ``crops`` (streamed images only): ``(rows, boxes) ->``
+    their random-resized crops, cut from the files (``FolderImages.crops``)."""
     if not getattr(images, "streamed", False):
         constant = tf.constant(images)
         return lambda rows: tf.gather(constant, rows)
 
-    read = images.guarded_reader()
+    read = images.guarded_reader(crops)
 
-    def gather(rows):
-        batch = tf.numpy_function(read, [rows], tf.uint8, stateful=False)
+    def gather(rows, *boxes):
+        batch = tf.numpy_function(read, [rows, *boxes], tf.uint8, stateful=False)
         return tf.ensure_shape(batch, [None, *spec.image_shape])
 
     return gather

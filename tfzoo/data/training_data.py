@@ -63,9 +63,13 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
         test = imagenet.make_imagenet_eval_dataset(builder, batch_size=eval_batch_size, split="test")
         num_train = imagenet.imagenet_num_examples(builder, "train", max_train_examples)
         return TrainingData(train, eval_train, test, num_train, imagenet.imagenet_num_examples(builder, "test"))
-    def split(which):  # a large image folder streamed (FolderImages), everything else in memory
+    # A folder's random-resized crops are cut from its files at full resolution: its training images are read from
+    # them (FolderImages) whatever the folder's size; the evaluations read it as usual.
+    file_crops = name == FOLDER and augment.crop_mode(spec.image_shape) == "resized"
+
+    def split(which, streamed=False):  # a large image folder streamed (FolderImages), everything else in memory
         if name == FOLDER:
-            return folder_split(data_dir, which, image_size)
+            return folder_split(data_dir, which, image_size, streamed)
         return load_arrays(name, which, data_dir, image_size=image_size)
 
     if validation_examples is None:
@@ -73,18 +77,21 @@ def training_datasets(name, data_dir=None, *, batch_size, eval_batch_size, seed,
             raise DataError(f"{name} has no validation split of its own; accepted: validation_examples=N "
                             "(--validation_examples, N training examples held out)")
         train_x, train_y = split("train")
+        crop_x = split("train", True)[0] if file_crops else train_x
         test_x, test_y = split(VALIDATION if validation else "test")
     else:
         (train_x, train_y), (test_x, test_y) = split_validation(*split("train"), validation_examples,
                                                                 origin=f"{name} 'train'")
-    train_x, train_y = take(train_x, slice(max_train_examples)), train_y[:max_train_examples]
+        crop_x = split_validation(*split("train", True), validation_examples)[0][0] if file_crops else train_x
+    train_x, crop_x = take(train_x, slice(max_train_examples)), take(crop_x, slice(max_train_examples))
+    train_y = train_y[:max_train_examples]
     if keras.backend.backend() == "tensorflow":
-        train = make_train_dataset(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
+        train = make_train_dataset(crop_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
                                    start_epoch=start_epoch, num_epochs=num_epochs)
         eval_train = make_eval_dataset(train_x, train_y, spec, batch_size=eval_batch_size)
         test = make_eval_dataset(test_x, test_y, spec, batch_size=eval_batch_size)
     else:  # JAX, PyTorch: no tf.data, the same streams in NumPy
-        train = numpy_pipeline.train_batches(train_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
+        train = numpy_pipeline.train_batches(crop_x, train_y, spec, batch_size=batch_size, seed=seed, augment=augment,
                                              start_epoch=start_epoch, num_epochs=num_epochs)
         eval_train = numpy_pipeline.EvalBatches(train_x, train_y, spec, batch_size=eval_batch_size)
         test = numpy_pipeline.EvalBatches(test_x, test_y, spec, batch_size=eval_batch_size)
