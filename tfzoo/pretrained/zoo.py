@@ -123,3 +123,9 @@ register(_cifar_entry(
     sha256="7c26bd7535db01179efac26b2427be391d9c2c824cf56d6cca3d3d4d2ee91c0c", size=10_241_700,
     test_accuracy=0.8837, official_accuracy=0.8948, training_seconds=17265.04,
 ))
+
+register(_cifar_entry(
+    "bn", "batch_norm", "standard", lr_exponent=-4, grid="2^-5..2^0 (2^-5 probed after the 2^-4..2^0 grid)",
+    sha256="13d775fa280ac9381a3dd03c158b42c38a07691d20fecfea2b36dae63cde118e", size=10_233_731,
+    test_accuracy=0.8938, official_accuracy=0.9095, training_seconds=18100.75,
+))
